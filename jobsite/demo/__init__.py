@@ -1,0 +1,1 @@
+"""Demo: `manage.py demo`, the one command that sets up and runs jobsite against the simulator."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StatusesConfig(AppConfig):
+    name = "jobsite.statuses"
+    verbose_name = "Job statuses"

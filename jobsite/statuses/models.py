@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from django.db import models
+
+from jobsite.upstream import states
+from jobsite.upstream.models import Connection
+
+
+def display_state(*, state: str, reported: bool, checked: bool) -> str:
+    """The state a page shows: one of the seven, or a pseudo-state of jobsite's own."""
+    if not checked:
+        return states.PENDING
+    if not state:
+        return states.NOT_FOUND
+    if state in states.STATES:
+        return state
+    return states.UNKNOWN
+
+
+def is_settled(*, state: str, reported: bool, checked: bool) -> bool:
+    """Nothing more to watch: finished, or unknown to upstream (it would never finish)."""
+    return states.is_terminal(state) or (checked and not reported)
+
+
+class JobStatus(models.Model):
+    """The last known state of one job on one connection, shared by every watchlist holding it."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="job_statuses")
+    job_id = models.CharField(max_length=36)
+    # As upstream last said it: one of the seven states, or any other string it invented.
+    # Empty until upstream has reported the job at least once.
+    state = models.CharField(max_length=64, blank=True, default="")
+    output = models.JSONField(null=True, blank=True)
+    # False when the last answer left the job out: unknown to upstream, or purged after retention.
+    reported = models.BooleanField(default=False)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "job_id"], name="one_status_per_job")
+        ]
+        verbose_name_plural = "job statuses"
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.display_state}"
+
+    @property
+    def display_state(self) -> str:
+        return display_state(state=self.state, reported=self.reported, checked=self.checked_at is not None)
+
+    @property
+    def is_settled(self) -> bool:
+        return is_settled(state=self.state, reported=self.reported, checked=self.checked_at is not None)
+
+    @property
+    def no_longer_reported(self) -> bool:
+        """Upstream knew this job once and has since dropped it (purged after retention)."""
+        return bool(self.state) and self.checked_at is not None and not self.reported
+
+
+class StateChange(models.Model):
+    """One observed change of a job's state; upstream gives no times, so these are observation times."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    job_id = models.CharField(max_length=36)
+    state = models.CharField(max_length=64)
+    observed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["connection", "job_id", "observed_at"])]
+        ordering = ["observed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} → {self.state} at {self.observed_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,1 @@
+"""Watchlists: analysts' saved lists of job IDs, and the live pages that show them."""

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django import forms
+
+from jobsite.upstream.models import Connection
+from jobsite.watchlists.models import Watchlist
+from jobsite.watchlists.parsing import ParsedIds, extract_job_ids
+
+POLL_INTERVAL_HELP = "Seconds between refreshes (whole number, at least 1)."
+JOB_IDS_HELP = (
+    "Paste anything that contains job IDs: a list, a JSON answer, log lines. "
+    "jobsite picks out the UUIDs and ignores the rest."
+)
+
+
+class JobIdsField(forms.CharField):
+    """A paste box whose cleaned value is the job IDs found in it."""
+
+    widget = forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "autocomplete": "off"})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Job IDs")
+        kwargs.setdefault("help_text", JOB_IDS_HELP)
+        super().__init__(strip=False, **kwargs)
+
+    def clean(self, value) -> ParsedIds:
+        text = super().clean(value)
+        parsed = extract_job_ids(text)
+        if not parsed.job_ids:
+            raise forms.ValidationError(
+                "No job ID found. Job IDs look like cefb58a0-cd71-11ec-8e29-81c20d280994.",
+                code="no_ids",
+            )
+        return parsed
+
+
+class WatchlistCreateForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    connection = forms.ModelChoiceField(
+        queryset=Connection.objects.all(), empty_label=None, help_text="Where the jobs run."
+    )
+    poll_interval = forms.IntegerField(
+        label="pollInterval",
+        min_value=1,
+        max_value=3600,
+        required=False,
+        help_text=POLL_INTERVAL_HELP + " Empty: the connection's default.",
+    )
+    job_ids = JobIdsField()
+
+
+class WatchlistSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Watchlist
+        fields = ["name", "poll_interval"]
+        labels = {"poll_interval": "pollInterval"}
+        help_texts = {"poll_interval": POLL_INTERVAL_HELP}
+
+
+class AddJobsForm(forms.Form):
+    job_ids = JobIdsField()
+
+
+class RemoveJobsForm(forms.Form):
+    job_ids = JobIdsField(help_text="Paste the IDs to remove from this watchlist.")

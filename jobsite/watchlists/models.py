@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+from jobsite.statuses.models import JobStatus
+from jobsite.upstream.models import Connection
+
+
+class Watchlist(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watchlists")
+    name = models.CharField(max_length=120)
+    # PROTECT: deleting a connection must not silently delete analysts' lists.
+    connection = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="watchlists")
+    poll_interval = models.PositiveIntegerField(
+        "pollInterval (seconds)", validators=[MinValueValidator(1), MaxValueValidator(3600)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("watchlist", args=[self.pk])
+
+
+class WatchlistJob(models.Model):
+    """A job ID held by a watchlist, linked to the shared store row that knows its state."""
+
+    watchlist = models.ForeignKey(Watchlist, on_delete=models.CASCADE, related_name="jobs")
+    status = models.ForeignKey(JobStatus, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["watchlist", "status"], name="job_once_per_watchlist")
+        ]
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.status.job_id

@@ -1,0 +1,75 @@
+"""Writes for watchlists. Views call these; they never touch models directly."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from jobsite.statuses.services import RefreshOutcome, job_statuses_ensure, job_statuses_refresh
+from jobsite.upstream.models import Connection
+from jobsite.watchlists.models import Watchlist, WatchlistJob
+
+
+class CapacityExceeded(Exception):
+    """A write would take a watchlist past JOBSITE_MAX_JOBS_PER_WATCHLIST; nothing was saved."""
+
+
+@transaction.atomic
+def watchlist_create(
+    *, owner, name: str, connection: Connection, poll_interval: int | None, job_ids: list[str]
+) -> Watchlist:
+    watchlist = Watchlist.objects.create(
+        owner=owner,
+        name=name,
+        connection=connection,
+        poll_interval=poll_interval or connection.poll_interval,
+    )
+    watchlist_add_jobs(watchlist=watchlist, job_ids=job_ids)
+    return watchlist
+
+
+def watchlist_update(*, watchlist: Watchlist, name: str, poll_interval: int) -> Watchlist:
+    watchlist.name = name
+    watchlist.poll_interval = poll_interval
+    watchlist.save(update_fields=["name", "poll_interval", "updated_at"])
+    return watchlist
+
+
+@transaction.atomic
+def watchlist_add_jobs(*, watchlist: Watchlist, job_ids: list[str]) -> int:
+    """Add the IDs not already held; returns how many were new. All or nothing."""
+    # Lock the watchlist row so two concurrent adds cannot both pass the capacity check.
+    Watchlist.objects.select_for_update().filter(pk=watchlist.pk).first()
+    held = set(watchlist.jobs.values_list("status__job_id", flat=True))
+    new_ids = [job_id for job_id in dict.fromkeys(job_ids) if job_id not in held]
+    if len(held) + len(new_ids) > settings.JOBSITE_MAX_JOBS_PER_WATCHLIST:
+        raise CapacityExceeded(
+            f"A watchlist holds at most {settings.JOBSITE_MAX_JOBS_PER_WATCHLIST:,} jobs; "
+            f"this would make {len(held) + len(new_ids):,}. Nothing was saved: "
+            "split the IDs over several watchlists."
+        )
+    statuses = job_statuses_ensure(connection=watchlist.connection, job_ids=new_ids)
+    WatchlistJob.objects.bulk_create(
+        [WatchlistJob(watchlist=watchlist, status=status) for status in statuses], batch_size=500
+    )
+    return len(new_ids)
+
+
+def watchlist_remove_jobs(*, watchlist: Watchlist, job_ids: list[str]) -> int:
+    removed, _ = watchlist.jobs.filter(status__job_id__in=job_ids).delete()
+    return removed
+
+
+def watchlist_delete(*, watchlist: Watchlist) -> None:
+    watchlist.delete()
+
+
+def watchlist_refresh(*, watchlist: Watchlist, jobs: list[WatchlistJob]) -> RefreshOutcome:
+    """Bring the watchlist's job states up to date: no older than its pollInterval."""
+    return job_statuses_refresh(
+        connection=watchlist.connection,
+        statuses=[job.status for job in jobs],
+        max_age=timedelta(seconds=watchlist.poll_interval),
+    )

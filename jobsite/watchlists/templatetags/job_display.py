@@ -1,0 +1,42 @@
+"""How job states and outputs look on a page."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import template
+
+from jobsite.upstream import states
+
+register = template.Library()
+
+# Outputs longer than this, or with more lines, start collapsed.
+LONG_OUTPUT_CHARS = 160
+LONG_OUTPUT_LINES = 3
+
+
+@register.filter
+def state_label(state: str) -> str:
+    return states.LABELS.get(state, state)
+
+
+@register.filter
+def output_text(output: Any) -> str:
+    """A string as it is; any other JSON value pretty-printed. Escaping is left to autoescape."""
+    if output is None:
+        return ""
+    if isinstance(output, str):
+        return output
+    return json.dumps(output, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+@register.filter
+def is_long(text: str) -> bool:
+    return len(text) > LONG_OUTPUT_CHARS or text.count("\n") >= LONG_OUTPUT_LINES
+
+
+@register.filter
+def first_line(text: str) -> str:
+    line = text.strip().split("\n", 1)[0]
+    return line if len(line) <= 80 else line[:79] + "…"

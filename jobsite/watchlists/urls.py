@@ -1,0 +1,14 @@
+from django.urls import path
+
+from jobsite.watchlists import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("watchlists/new/", views.watchlist_new, name="watchlist_new"),
+    path("watchlists/<int:pk>/", views.watchlist_detail, name="watchlist"),
+    path("watchlists/<int:pk>/live/", views.watchlist_live, name="watchlist_live"),
+    path("watchlists/<int:pk>/edit/", views.watchlist_edit, name="watchlist_edit"),
+    path("watchlists/<int:pk>/jobs/add/", views.watchlist_add_jobs, name="watchlist_add_jobs"),
+    path("watchlists/<int:pk>/jobs/remove/", views.watchlist_remove_jobs, name="watchlist_remove_jobs"),
+    path("watchlists/<int:pk>/delete/", views.watchlist_delete, name="watchlist_delete"),
+]

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from jobsite.watchlists import selectors, services
+from jobsite.watchlists.forms import (
+    AddJobsForm,
+    RemoveJobsForm,
+    WatchlistCreateForm,
+    WatchlistSettingsForm,
+)
+from jobsite.watchlists.models import Watchlist
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    watchlists = selectors.watchlists_for_owner(user=request.user)
+    return render(request, "watchlists/home.html", {"watchlists": watchlists})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def watchlist_new(request: HttpRequest) -> HttpResponse:
+    form = WatchlistCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        parsed = form.cleaned_data["job_ids"]
+        try:
+            watchlist = services.watchlist_create(
+                owner=request.user,
+                name=form.cleaned_data["name"],
+                connection=form.cleaned_data["connection"],
+                poll_interval=form.cleaned_data["poll_interval"],
+                job_ids=parsed.job_ids,
+            )
+        except services.CapacityExceeded as error:
+            form.add_error("job_ids", str(error))
+        else:
+            messages.success(request, f"Saved “{watchlist.name}”. {parsed.summary()}")
+            return redirect(watchlist)
+    return render(request, "watchlists/new.html", {"form": form})
+
+
+def _live_context(watchlist: Watchlist) -> dict:
+    """Refresh the watchlist from upstream as needed and build what the live partial shows."""
+    jobs = selectors.watchlist_jobs(watchlist=watchlist)
+    outcome = services.watchlist_refresh(watchlist=watchlist, jobs=jobs)
+    return {
+        "watchlist": watchlist,
+        "jobs": jobs,
+        "summary": selectors.watchlist_summary(jobs),
+        "error": outcome.error,
+        "stale_ids": outcome.failed_job_ids,
+    }
+
+
+@login_required
+@require_GET
+def watchlist_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
+    context = _live_context(watchlist)
+    context["add_form"] = AddJobsForm()
+    return render(request, "watchlists/detail.html", context)
+
+
+@login_required
+@require_GET
+def watchlist_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """The htmx refresh: the same partial as the first render; 286 once nothing can change."""
+    watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
+    context = _live_context(watchlist)
+    response = render(request, "watchlists/_live.html", context)
+    if context["summary"].done and not context["error"]:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def watchlist_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
+    form = WatchlistSettingsForm(request.POST or None, instance=watchlist)
+    if request.method == "POST" and form.is_valid():
+        services.watchlist_update(
+            watchlist=watchlist,
+            name=form.cleaned_data["name"],
+            poll_interval=form.cleaned_data["poll_interval"],
+        )
+        messages.success(request, "Settings saved.")
+        return redirect(watchlist)
+    return _render_manage(request, watchlist, settings_form=form)
+
+
+def _render_manage(request: HttpRequest, watchlist: Watchlist, **forms) -> HttpResponse:
+    context = {
+        "watchlist": watchlist,
+        "settings_form": WatchlistSettingsForm(instance=watchlist),
+        "add_form": AddJobsForm(),
+        "remove_form": RemoveJobsForm(),
+        "job_count": watchlist.jobs.count(),
+        **forms,
+    }
+    status = 400 if any(form.errors for form in forms.values()) else 200
+    return render(request, "watchlists/edit.html", context, status=status)
+
+
+@login_required
+@require_POST
+def watchlist_add_jobs(request: HttpRequest, pk: int) -> HttpResponse:
+    watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
+    form = AddJobsForm(request.POST)
+    if form.is_valid():
+        parsed = form.cleaned_data["job_ids"]
+        try:
+            added = services.watchlist_add_jobs(watchlist=watchlist, job_ids=parsed.job_ids)
+        except services.CapacityExceeded as error:
+            form.add_error("job_ids", str(error))
+        else:
+            already = len(parsed.job_ids) - added
+            note = f" {already} already in the list." if already else ""
+            messages.success(request, f"Added {added} job{'' if added == 1 else 's'}. {parsed.summary()}{note}")
+            return redirect(watchlist)
+    return _render_manage(request, watchlist, add_form=form)
+
+
+@login_required
+@require_POST
+def watchlist_remove_jobs(request: HttpRequest, pk: int) -> HttpResponse:
+    watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
+    form = RemoveJobsForm(request.POST)
+    if not form.is_valid():
+        return _render_manage(request, watchlist, remove_form=form)
+    removed = services.watchlist_remove_jobs(
+        watchlist=watchlist, job_ids=form.cleaned_data["job_ids"].job_ids
+    )
+    messages.success(request, f"Removed {removed} job{'' if removed == 1 else 's'}.")
+    return redirect(watchlist)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def watchlist_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
+    if request.method == "POST":
+        services.watchlist_delete(watchlist=watchlist)
+        messages.success(request, f"Deleted “{watchlist.name}”.")
+        return redirect("home")
+    return render(
+        request, "watchlists/delete.html", {"watchlist": watchlist, "job_count": watchlist.jobs.count()}
+    )

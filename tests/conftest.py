@@ -1,0 +1,68 @@
+"""Shared fixtures: users and clients for the access matrix, a live simulator, a connection to it."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from jobsite.simulator import Simulator
+from jobsite.upstream.models import Connection
+
+SIMULATOR_TOKEN = "simulator-test-token"
+
+
+@pytest.fixture(scope="session")
+def running_simulator():
+    """One simulator on a free loopback port for the whole run; fast lifecycles and waits."""
+    with Simulator(token=SIMULATOR_TOKEN, port=0, speed=0.2, time_scale=0.05, slow_seconds=5) as sim:
+        yield sim
+
+
+@pytest.fixture
+def simulator(running_simulator):
+    """The simulator, with faults cleared and counters zeroed before and after each test."""
+    running_simulator.clear_fault()
+    running_simulator.reset_stats()
+    yield running_simulator
+    running_simulator.clear_fault()
+
+
+@pytest.fixture
+def connection(db, simulator) -> Connection:
+    connection = Connection(
+        name="Test simulator", base_url=simulator.url, timeout=2.0, poll_interval=1, is_simulator=True
+    )
+    connection.token = simulator.token
+    connection.save()
+    return connection
+
+
+@pytest.fixture
+def owner(django_user_model):
+    return django_user_model.objects.create_user("owner", password="owner-pass-123")
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user("other", password="other-pass-123")
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner) -> Client:
+    return _client_for(owner)
+
+
+@pytest.fixture
+def other_client(other_user) -> Client:
+    return _client_for(other_user)
+
+
+@pytest.fixture
+def anon_client() -> Client:
+    return Client()

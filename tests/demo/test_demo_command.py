@@ -1,0 +1,88 @@
+"""`manage.py demo` as an analyst runs it: a real process, real ports, Ctrl-C to stop."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_demo(data_dir: Path) -> tuple[subprocess.Popen, str, str]:
+    """Start the demo, wait for its banner; return the process, the site URL and the password."""
+    site_port, simulator_port = free_port(), free_port()
+    env = {**os.environ, "JOBSITE_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    env.pop("DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "demo", "--port", str(site_port), "--simulator-port", str(simulator_port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    banner = ""
+    deadline = time.monotonic() + 60
+    while "Stop" not in banner and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        banner += line
+    match = re.search(r"Sign in\s+demo / (\S+)", banner)
+    assert match, f"no sign-in line in the demo's output:\n{banner}"
+    url = f"http://127.0.0.1:{site_port}"
+    for _ in range(100):  # runserver binds just after the banner
+        try:
+            requests.get(url + "/accounts/login/", timeout=1)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    return process, url, match.group(1)
+
+
+def stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout=15)
+    finally:
+        process.kill()
+
+
+def sign_in(url: str, password: str) -> requests.Session:
+    session = requests.Session()
+    session.get(url + "/accounts/login/")
+    response = session.post(
+        url + "/accounts/login/",
+        data={"username": "demo", "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"Referer": url + "/accounts/login/"},
+    )
+    response.raise_for_status()
+    return session
+
+
+def test_it_starts_a_working_demo_and_runs_again_reusing_what_exists(tmp_path):
+    process, url, password = start_demo(tmp_path)
+    try:
+        home = sign_in(url, password).get(url + "/").text
+        assert "Nightly loads" in home and "Policy rebuilds" in home
+        assert "simulator" in home
+    finally:
+        assert stop(process) == 0
+
+    process, url, second_password = start_demo(tmp_path)
+    try:
+        assert second_password == password
+        home = sign_in(url, password).get(url + "/").text
+        assert home.count("Nightly loads") == 1
+    finally:
+        assert stop(process) == 0

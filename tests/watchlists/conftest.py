@@ -1,0 +1,23 @@
+import uuid
+
+import pytest
+
+from jobsite.watchlists.services import watchlist_create
+
+
+def new_ids(count: int) -> list[str]:
+    return [str(uuid.uuid4()) for _ in range(count)]
+
+
+@pytest.fixture
+def make_watchlist(owner, connection):
+    def make(job_ids=None, *, name="Nightly loads", user=None, poll_interval=1):
+        return watchlist_create(
+            owner=user or owner,
+            name=name,
+            connection=connection,
+            poll_interval=poll_interval,
+            job_ids=job_ids if job_ids is not None else new_ids(2),
+        )
+
+    return make

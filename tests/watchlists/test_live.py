@@ -1,0 +1,151 @@
+"""The watchlist page and its htmx refresh, against the simulator over real HTTP."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from jobsite.statuses.models import JobStatus
+
+from .conftest import new_ids
+
+
+def age_store():
+    """Make every stored state older than any pollInterval, so the next refresh asks upstream."""
+    JobStatus.objects.update(checked_at=datetime(2000, 1, 1, tzinfo=UTC))
+
+
+def live(client, watchlist):
+    return client.get(reverse("watchlist_live", args=[watchlist.pk]), HTTP_HX_REQUEST="true")
+
+
+def row_of(page: str, job_id: str) -> str:
+    start = page.index(f'data-job-id="{job_id}"')
+    return page[start : page.index("</tr>", start)]
+
+
+def test_it_renders_one_row_per_job_with_its_state(owner_client, make_watchlist, simulator):
+    active = simulator.submit(lifecycle="stay_active", count=1)[0]
+    done = simulator.submit(lifecycle="instant", count=1, output={"rows": 3})[0]
+    missing = new_ids(1)[0]
+    watchlist = make_watchlist([active, done, missing])
+    page = owner_client.get(reverse("watchlist", args=[watchlist.pk])).content.decode()
+    assert f'<tr data-job-id="{done}" data-state="completed">' in page
+    assert '"rows": 3' in row_of(page, done)
+    assert 'data-state="not_found"' in row_of(page, missing)
+    assert 'hx-trigger="every 1s"' in page  # one job is still active
+
+
+def test_it_renders_the_refresh_with_the_same_partial_as_the_page(owner_client, make_watchlist, simulator):
+    job = simulator.submit(lifecycle="stay_active", count=1)[0]
+    watchlist = make_watchlist([job])
+    page = owner_client.get(reverse("watchlist", args=[watchlist.pk])).content.decode()
+    partial = live(owner_client, watchlist).content.decode()
+    assert row_of(partial, job).split("<time")[0] == row_of(page, job).split("<time")[0]
+    assert "<html" not in partial
+
+
+def test_it_shows_a_state_change_on_the_next_refresh(owner_client, make_watchlist, simulator):
+    job = simulator.submit(lifecycle="stay_active", count=1)[0]
+    watchlist = make_watchlist([job])
+    assert 'data-state="active"' in live(owner_client, watchlist).content.decode()
+    simulator.set_state(job, "completed", output="done")
+    age_store()
+    response = live(owner_client, watchlist)
+    assert 'data-state="completed"' in response.content.decode()
+
+
+def test_it_stops_polling_when_all_jobs_are_terminal(owner_client, make_watchlist, simulator):
+    watchlist = make_watchlist(simulator.submit(lifecycle="instant", count=3))
+    response = live(owner_client, watchlist)
+    assert response.status_code == 286
+    page = owner_client.get(reverse("watchlist", args=[watchlist.pk])).content.decode()
+    assert "hx-trigger" not in page
+    assert "Every job has finished" in page
+
+
+def test_it_starts_polling_again_when_ids_are_added(owner_client, make_watchlist, simulator):
+    watchlist = make_watchlist(simulator.submit(lifecycle="instant", count=1))
+    assert live(owner_client, watchlist).status_code == 286
+    owner_client.post(
+        reverse("watchlist_add_jobs", args=[watchlist.pk]),
+        {"job_ids": simulator.submit(lifecycle="stay_active", count=1)[0]},
+    )
+    assert live(owner_client, watchlist).status_code == 200
+    page = owner_client.get(reverse("watchlist", args=[watchlist.pk])).content.decode()
+    assert 'hx-trigger="every 1s"' in page
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        ("error_500", "answered with an error"),
+        ("bad_gateway_html", "HTTP 502"),
+        ("unauthorized", "rejected the API token"),
+        ("slow", "did not answer within"),
+        ("reset", "Could not reach"),
+        ("malformed_json", "could not read"),
+    ],
+)
+def test_it_keeps_last_known_states_and_explains_an_upstream_fault(
+    owner_client, make_watchlist, simulator, connection, fault, words
+):
+    connection.timeout = 1.0
+    connection.save()
+    job = simulator.submit(lifecycle="stay_active", count=1)[0]
+    watchlist = make_watchlist([job])
+    live(owner_client, watchlist)
+    age_store()
+    simulator.set_fault(fault)
+    response = live(owner_client, watchlist)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'role="alert"' in page
+    assert words in page
+    assert simulator.token not in page
+    row = row_of(page, job)
+    assert 'data-state="active"' in row
+    assert 'data-stale="true"' in row
+    simulator.clear_fault()
+    healed = live(owner_client, watchlist).content.decode()
+    assert 'role="alert"' not in healed
+    assert 'data-stale="true"' not in healed
+
+
+def test_it_shows_an_unknown_state_as_such(owner_client, make_watchlist, simulator):
+    job = simulator.submit(lifecycle="stay_active", count=1)[0]
+    watchlist = make_watchlist([job])
+    simulator.set_fault("unknown_state")
+    row = row_of(live(owner_client, watchlist).content.decode(), job)
+    assert 'data-state="unknown"' in row
+    assert "“paused”" in row
+
+
+def test_it_escapes_output(owner_client, make_watchlist, simulator):
+    job = simulator.submit(lifecycle="instant", count=1, output="<script>alert(1)</script>")[0]
+    watchlist = make_watchlist([job])
+    page = owner_client.get(reverse("watchlist", args=[watchlist.pk])).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_it_collapses_long_output(owner_client, make_watchlist, simulator):
+    job = simulator.submit(lifecycle="instant", count=1, output={"lines": list(range(50))})[0]
+    watchlist = make_watchlist([job])
+    row = row_of(owner_client.get(reverse("watchlist", args=[watchlist.pk])).content.decode(), job)
+    assert "<details>" in row
+
+
+def test_it_labels_a_simulator_connection(owner_client, make_watchlist):
+    page = owner_client.get(reverse("watchlist", args=[make_watchlist().pk])).content.decode()
+    assert "Simulated data." in page
+
+
+def test_it_refreshes_a_1000_job_watchlist_in_bounded_queries(
+    owner_client, make_watchlist, simulator, django_assert_max_num_queries
+):
+    watchlist = make_watchlist(simulator.submit(lifecycle="stay_active", count=1000))
+    live(owner_client, watchlist)
+    with django_assert_max_num_queries(12):
+        response = live(owner_client, watchlist)
+    assert response.content.decode().count("<tr data-job-id") == 1000
