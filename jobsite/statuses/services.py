@@ -80,23 +80,34 @@ def job_statuses_refresh(
 
 
 def _store_answer(*, connection: Connection, due: list[JobStatus], reported: dict, now) -> None:
-    changes = []
+    """Write what upstream said in a handful of queries, however many jobs were asked about.
+
+    Most refreshes change nothing but the check time: those rows get one UPDATE together; only
+    rows whose state or output moved are written one by one (in bulk).
+    """
+    unchanged, missing, changed, history = [], [], [], []
     for status in due:
         job = reported.get(status.job_id)
         status.checked_at = now
         status.reported = job is not None
         if job is None:
-            continue  # unknown or purged upstream: keep the last known state
+            missing.append(status.pk)  # unknown or purged upstream: keep the last known state
+            continue
         new_state = job.state or states.UNKNOWN
+        if new_state == status.state and job.output == status.output:
+            unchanged.append(status.pk)
+            continue
         if new_state != status.state:
-            status.state = new_state
             status.changed_at = now
-            changes.append(
+            history.append(
                 StateChange(connection=connection, job_id=status.job_id, state=new_state, observed_at=now)
             )
-        status.output = job.output
+        status.state, status.output = new_state, job.output
+        changed.append(status)
     with transaction.atomic():
+        JobStatus.objects.filter(pk__in=unchanged).update(checked_at=now, reported=True)
+        JobStatus.objects.filter(pk__in=missing).update(checked_at=now, reported=False)
         JobStatus.objects.bulk_update(
-            due, ["state", "output", "reported", "checked_at", "changed_at"], batch_size=500
+            changed, ["state", "output", "reported", "checked_at", "changed_at"], batch_size=500
         )
-        StateChange.objects.bulk_create(changes, batch_size=500)
+        StateChange.objects.bulk_create(history, batch_size=500)

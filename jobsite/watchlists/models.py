@@ -34,7 +34,7 @@ class WatchlistJob(models.Model):
     """A job ID held by a watchlist, linked to the shared store row that knows its state."""
 
     watchlist = models.ForeignKey(Watchlist, on_delete=models.CASCADE, related_name="jobs")
-    status = models.ForeignKey(JobStatus, on_delete=models.PROTECT, related_name="+")
+    status = models.ForeignKey(JobStatus, on_delete=models.PROTECT, related_name="watchlist_entries")
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

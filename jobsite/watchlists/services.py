@@ -6,7 +6,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 
+from jobsite.statuses.models import JobStatus
 from jobsite.statuses.services import RefreshOutcome, job_statuses_ensure, job_statuses_refresh
 from jobsite.upstream.models import Connection
 from jobsite.watchlists.models import Watchlist, WatchlistJob
@@ -64,6 +66,27 @@ def watchlist_remove_jobs(*, watchlist: Watchlist, job_ids: list[str]) -> int:
 
 def watchlist_delete(*, watchlist: Watchlist) -> None:
     watchlist.delete()
+
+
+def watchlists_refresh_for_owner(*, user) -> list[RefreshOutcome]:
+    """Bring every job of the user's watchlists up to date: one upstream round per connection.
+
+    A job in several watchlists is asked about once, at the shortest pollInterval that holds it.
+    """
+    outcomes = []
+    for connection in Connection.objects.filter(watchlists__owner=user).distinct():
+        statuses = list(
+            JobStatus.objects.filter(connection=connection, watchlist_entries__watchlist__owner=user)
+            .annotate(max_age=Min("watchlist_entries__watchlist__poll_interval"))
+        )
+        if statuses:
+            shortest = min(status.max_age for status in statuses)
+            outcomes.append(
+                job_statuses_refresh(
+                    connection=connection, statuses=statuses, max_age=timedelta(seconds=shortest)
+                )
+            )
+    return outcomes
 
 
 def watchlist_refresh(*, watchlist: Watchlist, jobs: list[WatchlistJob]) -> RefreshOutcome:

@@ -20,8 +20,10 @@ from jobsite.watchlists.models import Watchlist
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    outcomes = services.watchlists_refresh_for_owner(user=request.user)
     watchlists = selectors.watchlists_for_owner(user=request.user)
-    return render(request, "watchlists/home.html", {"watchlists": watchlists})
+    errors = [outcome.error for outcome in outcomes if outcome.error]
+    return render(request, "watchlists/home.html", {"watchlists": watchlists, "errors": errors})
 
 
 @login_required

@@ -154,12 +154,23 @@ def test_it_rejects_writes_without_a_csrf_token(owner, make_watchlist):
     assert Watchlist.objects.filter(pk=watchlist.pk).exists()
 
 
-def test_it_lists_per_state_counts_on_home(owner_client, make_watchlist, simulator, django_assert_num_queries):
-    done = simulator.submit(lifecycle="instant", count=2)
-    watchlist = make_watchlist(done + new_ids(1))
-    owner_client.get(reverse("watchlist", args=[watchlist.pk]))  # first observation fills the store
-    with django_assert_num_queries(4):  # session, user, watchlists, counts
+def test_it_lists_per_state_counts_on_home_fresh_from_upstream(
+    owner_client, make_watchlist, simulator, django_assert_max_num_queries
+):
+    make_watchlist(simulator.submit(lifecycle="instant", count=2) + new_ids(1), name="First")
+    make_watchlist(simulator.submit(lifecycle="stay_active", count=3), name="Second")
+    with django_assert_max_num_queries(12):  # the same for any number of watchlists
         page = owner_client.get(reverse("home")).content.decode()
+    assert simulator.stats()["statuses_requests"] == 1  # one round for the connection
     assert 'data-count-state="completed">Completed <b>2</b>' in page
     assert 'data-count-state="not_found">Not found <b>1</b>' in page
-    assert "3 of 3 finished" in page
+    assert 'data-count-state="active">Active <b>3</b>' in page
+    assert "3 of 3 finished" in page and "0 of 3 finished" in page
+
+
+def test_it_explains_an_upstream_fault_on_home(owner_client, make_watchlist, simulator):
+    make_watchlist()
+    simulator.set_fault("error_500")
+    page = owner_client.get(reverse("home")).content.decode()
+    assert 'role="alert"' in page
+    assert "answered with an error" in page

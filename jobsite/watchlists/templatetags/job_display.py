@@ -37,6 +37,10 @@ def is_long(text: str) -> bool:
 
 
 @register.filter
-def first_line(text: str) -> str:
-    line = text.strip().split("\n", 1)[0]
-    return line if len(line) <= 80 else line[:79] + "…"
+def output_preview(output: Any, width: int = 80) -> str:
+    """One line that hints at a collapsed output: compact JSON, or a text's first line."""
+    if isinstance(output, str):
+        line = output.strip().split("\n", 1)[0]
+    else:
+        line = json.dumps(output, ensure_ascii=False, separators=(", ", ": "))
+    return line if len(line) <= width else line[: width - 1] + "…"

@@ -101,7 +101,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def _ensure_watchlists(self, *, owner, connection: Connection) -> None:
         for name, jobs in DEMO_WATCHLISTS:
-            job_ids = [job_id for job_id, _lifecycle in jobs]
+            job_ids = [job[0] for job in jobs]
             watchlist = Watchlist.objects.filter(owner=owner, name=name).first()
             if watchlist is None:
                 watchlist_create(
