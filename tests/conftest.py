@@ -66,3 +66,13 @@ def other_client(other_user) -> Client:
 @pytest.fixture
 def anon_client() -> Client:
     return Client()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Upstream health lives in the cache: no test inherits another's back-off."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -35,6 +35,10 @@ class JobStatus(models.Model):
     reported = models.BooleanField(default=False)
     checked_at = models.DateTimeField(null=True, blank=True)
     changed_at = models.DateTimeField(null=True, blank=True)
+    # When anything a page shows of this row last changed: live refreshes send rows revised since.
+    revised_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # A worker asking upstream about this job holds it until then; others wait for its answer.
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -52,6 +56,11 @@ class JobStatus(models.Model):
     @property
     def is_settled(self) -> bool:
         return is_settled(state=self.state, reported=self.reported, checked=self.checked_at is not None)
+
+    @property
+    def is_live(self) -> bool:
+        """Still being watched: reported and not finished, so checked every pollInterval."""
+        return self.reported and not states.is_terminal(self.state)
 
     @property
     def no_longer_reported(self) -> bool:

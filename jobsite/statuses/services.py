@@ -1,15 +1,27 @@
-"""Writes to the status store: bring job states up to date from upstream, record each change."""
+"""Writes to the status store: bring job states up to date from upstream, record each change.
+
+The cost follows the number of unfinished jobs, not the number of viewers. A refresh asks
+upstream only about jobs whose stored state is older than the caller's freshness window, and
+first *claims* them in the database: concurrent refreshes (threads, worker processes, servers
+sharing one database) that want the same jobs find them claimed and wait briefly for that
+answer instead of asking again. The claim is a short transaction: on PostgreSQL rows are taken
+with SELECT … FOR UPDATE SKIP LOCKED; on SQLite the transaction is IMMEDIATE, which serializes
+writers. A claim expires by itself, so a worker that died never blocks the others for long.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.db import connection as db_connection
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from jobsite.statuses import health
 from jobsite.statuses.models import JobStatus, StateChange
 from jobsite.upstream import states
 from jobsite.upstream.client import client_for
@@ -18,19 +30,35 @@ from jobsite.upstream.models import Connection
 
 logger = logging.getLogger(__name__)
 
-# Terminal jobs can in principle move again upstream (a failed job retried), so look rarely.
-TERMINAL_RECHECK = timedelta(minutes=10)
+WAIT_STEP = 0.05  # seconds between looks at jobs another worker is fetching
 
 
 @dataclass(frozen=True)
 class RefreshOutcome:
-    asked: int  # job IDs sent upstream
-    error: UpstreamError | None = None
-    # Jobs that were due but could not be refreshed: their shown state is stale.
-    failed_job_ids: frozenset[str] = frozenset()
+    asked: int  # job IDs this call sent upstream
+    problem: health.Problem | None = None  # set while upstream fails and some jobs could not be refreshed
 
 
-def job_statuses_ensure(*, connection: Connection, job_ids: Iterable[str]) -> list[JobStatus]:
+def due_q(*, now: datetime, max_age: timedelta, terminal_recheck: timedelta) -> Q:
+    """Jobs whose stored state is too old: never checked, unfinished and older than `max_age`,
+    or finished and older than the (long) terminal re-check window."""
+    terminal = Q(state__in=states.TERMINAL_STATES)
+    return (
+        Q(checked_at__isnull=True)
+        | (~terminal & Q(checked_at__lte=now - max_age))
+        | (terminal & Q(checked_at__lte=now - terminal_recheck))
+    )
+
+
+def is_due(status: JobStatus, *, now: datetime, max_age: timedelta, terminal_recheck: timedelta) -> bool:
+    """The same rule as `due_q`, for rows already in memory."""
+    if status.checked_at is None:
+        return True
+    window = terminal_recheck if states.is_terminal(status.state) else max_age
+    return now - status.checked_at >= window
+
+
+def job_statuses_ensure(*, connection: Connection, job_ids: list[str]) -> list[JobStatus]:
     """The store rows for these jobs, created empty ("not checked yet") where missing."""
     job_ids = list(dict.fromkeys(job_ids))
     JobStatus.objects.bulk_create(
@@ -45,56 +73,84 @@ def job_statuses_ensure(*, connection: Connection, job_ids: Iterable[str]) -> li
     return [by_id[job_id] for job_id in job_ids]
 
 
-def _is_due(status: JobStatus, *, now, max_age: timedelta) -> bool:
-    if status.checked_at is None:
-        return True
-    age = now - status.checked_at
-    if states.is_terminal(status.state):
-        return age >= TERMINAL_RECHECK
-    return age >= max_age
-
-
 def job_statuses_refresh(
-    *, connection: Connection, statuses: list[JobStatus], max_age: timedelta
+    *, connection: Connection, scope: QuerySet[JobStatus], max_age: timedelta
 ) -> RefreshOutcome:
-    """Ask upstream about the jobs whose stored state is older than `max_age`, and store the answer.
+    """Make every job in `scope` no older than `max_age`, asking upstream only where needed.
 
-    `statuses` are updated in place, so the caller renders what was just learnt. An upstream
-    failure is returned, not raised: the stored states stay as they were.
+    Never raises for upstream trouble: the stored states stay, and the outcome carries the
+    problem while some jobs in scope are stale because of it.
     """
+    terminal_recheck = timedelta(seconds=connection.terminal_recheck)
     now = timezone.now()
-    due = [status for status in statuses if _is_due(status, now=now, max_age=max_age)]
-    if not due:
-        return RefreshOutcome(asked=0)
+    due = scope.filter(connection=connection).filter(
+        due_q(now=now, max_age=max_age, terminal_recheck=terminal_recheck)
+    )
+    problem = health.problem_get(connection.pk)
+    asked = 0
+    # A plain read first: most refreshes find nothing due and never open a write transaction.
+    if not health.backing_off(problem) and due.exists():
+        claimed = _claim(due, lease=timedelta(seconds=connection.timeout + 5))
+        if claimed:
+            asked = len(claimed)
+            problem = _fetch_and_store(connection, claimed)
+        _wait_for_others(due, deadline=time.monotonic() + connection.timeout + 1)
+    if problem is not None and not due.exists():
+        problem = None  # everything in scope is fresh: nothing on this page is stale
+    return RefreshOutcome(asked=asked, problem=problem)
+
+
+def _claim(due: QuerySet[JobStatus], *, lease: timedelta) -> list[JobStatus]:
+    now = timezone.now()
+    with transaction.atomic():
+        free = due.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        if db_connection.features.has_select_for_update_skip_locked:
+            free = free.select_for_update(skip_locked=True, of=("self",))
+        claimed = list(free)
+        JobStatus.objects.filter(pk__in=[status.pk for status in claimed]).update(claimed_until=now + lease)
+    return claimed
+
+
+def _wait_for_others(due: QuerySet[JobStatus], *, deadline: float) -> None:
+    """Wait, briefly and never forever, for jobs another worker is asking upstream about."""
+    in_flight = due.filter(claimed_until__gt=timezone.now())
+    while in_flight.exists() and time.monotonic() < deadline:
+        time.sleep(WAIT_STEP)
+
+
+def _fetch_and_store(connection: Connection, claimed: list[JobStatus]) -> health.Problem | None:
     try:
-        answer = client_for(connection).fetch([status.job_id for status in due])
+        answer = client_for(connection).fetch([status.job_id for status in claimed])
     except UpstreamError as error:
-        return RefreshOutcome(
-            asked=len(due), error=error, failed_job_ids=frozenset(status.job_id for status in due)
-        )
-    _store_answer(connection=connection, due=due, reported=answer.jobs, now=timezone.now())
+        JobStatus.objects.filter(pk__in=[status.pk for status in claimed]).update(claimed_until=None)
+        return health.problem_record(connection.pk, error)
+    _store_answer(connection=connection, due=claimed, reported=answer.jobs, now=timezone.now())
+    health.problem_clear(connection.pk)
     if answer.from_simulator and not connection.is_simulator:
         Connection.objects.filter(pk=connection.pk).update(is_simulator=True)
         connection.is_simulator = True
-    return RefreshOutcome(asked=len(due))
+    return None
 
 
 def _store_answer(*, connection: Connection, due: list[JobStatus], reported: dict, now) -> None:
     """Write what upstream said in a handful of queries, however many jobs were asked about.
 
     Most refreshes change nothing but the check time: those rows get one UPDATE together; only
-    rows whose state or output moved are written one by one (in bulk).
+    rows whose state, output or presence moved are written one by one (in bulk). A re-checked
+    finished job counts as revised, so pages show its new check time.
     """
-    unchanged, missing, changed, history = [], [], [], []
+    unchanged, revised, history = [], [], []
     for status in due:
         job = reported.get(status.job_id)
+        was_terminal = states.is_terminal(status.state)
         status.checked_at = now
-        status.reported = job is not None
+        status.claimed_until = None
         if job is None:
-            missing.append(status.pk)  # unknown or purged upstream: keep the last known state
-            continue
-        new_state = job.state or states.UNKNOWN
-        if new_state == status.state and job.output == status.output:
+            # Unknown or purged upstream: keep the last known state.
+            new_state, output, present = status.state, status.output, False
+        else:
+            new_state, output, present = job.state or states.UNKNOWN, job.output, True
+        if (new_state, output, present) == (status.state, status.output, status.reported) and not was_terminal:
             unchanged.append(status.pk)
             continue
         if new_state != status.state:
@@ -102,12 +158,13 @@ def _store_answer(*, connection: Connection, due: list[JobStatus], reported: dic
             history.append(
                 StateChange(connection=connection, job_id=status.job_id, state=new_state, observed_at=now)
             )
-        status.state, status.output = new_state, job.output
-        changed.append(status)
+        status.state, status.output, status.reported, status.revised_at = new_state, output, present, now
+        revised.append(status)
     with transaction.atomic():
-        JobStatus.objects.filter(pk__in=unchanged).update(checked_at=now, reported=True)
-        JobStatus.objects.filter(pk__in=missing).update(checked_at=now, reported=False)
+        JobStatus.objects.filter(pk__in=unchanged).update(checked_at=now, claimed_until=None)
         JobStatus.objects.bulk_update(
-            changed, ["state", "output", "reported", "checked_at", "changed_at"], batch_size=500
+            revised,
+            ["state", "output", "reported", "checked_at", "changed_at", "revised_at", "claimed_until"],
+            batch_size=500,
         )
         StateChange.objects.bulk_create(history, batch_size=500)

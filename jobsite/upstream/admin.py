@@ -20,7 +20,10 @@ class ConnectionForm(forms.ModelForm):
 
     class Meta:
         model = Connection
-        fields = ["name", "base_url", "auth_method", "timeout", "poll_interval", "batch_size", "is_simulator"]
+        fields = [
+            "name", "base_url", "auth_method", "timeout", "poll_interval", "batch_size",
+            "terminal_recheck", "is_simulator",
+        ]
 
     def clean_token(self) -> str:
         token = self.cleaned_data["token"]

@@ -47,6 +47,13 @@ class Connection(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(5000)],
         help_text="At most this many job IDs go in one upstream request.",
     )
+    terminal_recheck = models.PositiveIntegerField(
+        "re-check finished jobs every (seconds)",
+        default=600,
+        validators=[MinValueValidator(10), MaxValueValidator(7 * 24 * 3600)],
+        help_text="A finished job can in principle move again upstream (a failed job retried), "
+        "so it is asked about again, rarely.",
+    )
     is_simulator = models.BooleanField(
         "is a simulator",
         default=False,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from jobsite.statuses.models import display_state, is_settled
+from jobsite.statuses.models import JobStatus, display_state, is_settled
 from jobsite.upstream import states
 from jobsite.watchlists.models import Watchlist, WatchlistJob
 
@@ -37,18 +38,26 @@ def watchlist_get_for_owner(*, user, pk: int) -> Watchlist:
     return get_object_or_404(Watchlist.objects.select_related("connection"), pk=pk, owner=user)
 
 
-def watchlist_jobs(*, watchlist: Watchlist) -> list[WatchlistJob]:
-    return list(watchlist.jobs.select_related("status").order_by("id"))
+def watchlist_statuses(*, watchlist: Watchlist) -> QuerySet[JobStatus]:
+    """The store rows of the watchlist's jobs, as a query (nothing loaded)."""
+    return JobStatus.objects.filter(pk__in=watchlist.jobs.values("status_id"))
+
+
+def watchlist_jobs(*, watchlist: Watchlist, revised_after: datetime | None = None) -> list[WatchlistJob]:
+    jobs = watchlist.jobs.select_related("status").order_by("id")
+    if revised_after is not None:
+        jobs = jobs.filter(status__revised_at__gt=revised_after)
+    return list(jobs)
 
 
 def summarize(groups: Iterable[tuple[str, bool, int]]) -> Summary:
     """Counts from (display state, settled, how many) groups."""
     counts: Counter[str] = Counter()
     total = settled = 0
-    for state, is_settled, n in groups:
+    for state, job_settled, n in groups:
         counts[state] += n
         total += n
-        settled += n if is_settled else 0
+        settled += n if job_settled else 0
     return Summary(
         counts=[(state, counts[state]) for state in SUMMARY_STATES if counts[state]],
         total=total,
@@ -56,22 +65,43 @@ def summarize(groups: Iterable[tuple[str, bool, int]]) -> Summary:
     )
 
 
-def watchlist_summary(jobs: list[WatchlistJob]) -> Summary:
-    return summarize((job.status.display_state, job.status.is_settled, 1) for job in jobs)
+def _state_groups(jobs: QuerySet[WatchlistJob]) -> QuerySet:
+    """(watchlist, state, reported, checked, count) rows: one GROUP BY, whatever the job count."""
+    return (
+        jobs.annotate(checked=ExpressionWrapper(Q(status__checked_at__isnull=False), BooleanField()))
+        .values_list("watchlist_id", "status__state", "status__reported", "checked")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+
+def _summaries(jobs: QuerySet[WatchlistJob]) -> dict[int, Summary]:
+    groups: dict[int, list[tuple[str, bool, int]]] = {}
+    for watchlist_id, state, reported, checked, n in _state_groups(jobs):
+        flags = {"state": state, "reported": reported, "checked": checked}
+        groups.setdefault(watchlist_id, []).append((display_state(**flags), is_settled(**flags), n))
+    return {watchlist_id: summarize(group) for watchlist_id, group in groups.items()}
+
+
+EMPTY = summarize([])
+
+
+def watchlist_summary(*, watchlist: Watchlist) -> Summary:
+    return _summaries(watchlist.jobs.all()).get(watchlist.pk, EMPTY)
 
 
 def watchlists_for_owner(*, user) -> list[tuple[Watchlist, Summary]]:
     """The user's watchlists with per-state counts: two queries however many lists and jobs."""
     watchlists = list(Watchlist.objects.filter(owner=user).select_related("connection"))
-    groups: dict[int, list[tuple[str, bool, int]]] = {watchlist.pk: [] for watchlist in watchlists}
-    rows = (
-        WatchlistJob.objects.filter(watchlist__owner=user)
-        .annotate(checked=ExpressionWrapper(Q(status__checked_at__isnull=False), BooleanField()))
-        .values_list("watchlist_id", "status__state", "status__reported", "checked")
-        .annotate(n=Count("id"))
-        .order_by()
+    summaries = _summaries(WatchlistJob.objects.filter(watchlist__owner=user))
+    return [(watchlist, summaries.get(watchlist.pk, EMPTY)) for watchlist in watchlists]
+
+
+def watchlist_live_checked_at(*, watchlist: Watchlist) -> datetime | None:
+    """The oldest check among unfinished jobs: every live row was checked at or after it."""
+    return (
+        watchlist_statuses(watchlist=watchlist)
+        .exclude(state__in=states.TERMINAL_STATES)
+        .filter(reported=True)
+        .aggregate(oldest=Min("checked_at"))["oldest"]
     )
-    for watchlist_id, state, reported, checked, n in rows:
-        flags = {"state": state, "reported": reported, "checked": checked}
-        groups[watchlist_id].append((display_state(**flags), is_settled(**flags), n))
-    return [(watchlist, summarize(groups[watchlist.pk])) for watchlist in watchlists]

@@ -12,6 +12,7 @@ from jobsite.statuses.models import JobStatus
 from jobsite.statuses.services import RefreshOutcome, job_statuses_ensure, job_statuses_refresh
 from jobsite.upstream.models import Connection
 from jobsite.watchlists.models import Watchlist, WatchlistJob
+from jobsite.watchlists.selectors import watchlist_statuses
 
 
 class CapacityExceeded(Exception):
@@ -56,12 +57,20 @@ def watchlist_add_jobs(*, watchlist: Watchlist, job_ids: list[str]) -> int:
     WatchlistJob.objects.bulk_create(
         [WatchlistJob(watchlist=watchlist, status=status) for status in statuses], batch_size=500
     )
+    _touch(watchlist)
     return len(new_ids)
 
 
 def watchlist_remove_jobs(*, watchlist: Watchlist, job_ids: list[str]) -> int:
     removed, _ = watchlist.jobs.filter(status__job_id__in=job_ids).delete()
+    if removed:
+        _touch(watchlist)
     return removed
+
+
+def _touch(watchlist: Watchlist) -> None:
+    """Mark the watchlist changed, so open pages render it whole on their next refresh."""
+    watchlist.save(update_fields=["updated_at"])
 
 
 def watchlist_delete(*, watchlist: Watchlist) -> None:
@@ -74,25 +83,33 @@ def watchlists_refresh_for_owner(*, user) -> list[RefreshOutcome]:
     A job in several watchlists is asked about once, at the shortest pollInterval that holds it.
     """
     outcomes = []
-    for connection in Connection.objects.filter(watchlists__owner=user).distinct():
-        statuses = list(
-            JobStatus.objects.filter(connection=connection, watchlist_entries__watchlist__owner=user)
-            .annotate(max_age=Min("watchlist_entries__watchlist__poll_interval"))
+    per_connection = (
+        Watchlist.objects.filter(owner=user)
+        .values("connection_id")
+        .annotate(shortest=Min("poll_interval"))
+        .order_by()
+    )
+    connections = Connection.objects.in_bulk([row["connection_id"] for row in per_connection])
+    for row in per_connection:
+        scope = JobStatus.objects.filter(
+            pk__in=WatchlistJob.objects.filter(
+                watchlist__owner=user, watchlist__connection_id=row["connection_id"]
+            ).values("status_id")
         )
-        if statuses:
-            shortest = min(status.max_age for status in statuses)
-            outcomes.append(
-                job_statuses_refresh(
-                    connection=connection, statuses=statuses, max_age=timedelta(seconds=shortest)
-                )
+        outcomes.append(
+            job_statuses_refresh(
+                connection=connections[row["connection_id"]],
+                scope=scope,
+                max_age=timedelta(seconds=row["shortest"]),
             )
+        )
     return outcomes
 
 
-def watchlist_refresh(*, watchlist: Watchlist, jobs: list[WatchlistJob]) -> RefreshOutcome:
+def watchlist_refresh(*, watchlist: Watchlist) -> RefreshOutcome:
     """Bring the watchlist's job states up to date: no older than its pollInterval."""
     return job_statuses_refresh(
         connection=watchlist.connection,
-        statuses=[job.status for job in jobs],
+        scope=watchlist_statuses(watchlist=watchlist),
         max_age=timedelta(seconds=watchlist.poll_interval),
     )

@@ -5,9 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
+from django_htmx.http import HttpResponseStopPolling, reswap
 
 from jobsite.watchlists import selectors, services
+from jobsite.watchlists.live import CHECKED_HEADER, live_view
 from jobsite.watchlists.forms import (
     AddJobsForm,
     RemoveJobsForm,
@@ -22,8 +23,8 @@ from jobsite.watchlists.models import Watchlist
 def home(request: HttpRequest) -> HttpResponse:
     outcomes = services.watchlists_refresh_for_owner(user=request.user)
     watchlists = selectors.watchlists_for_owner(user=request.user)
-    errors = [outcome.error for outcome in outcomes if outcome.error]
-    return render(request, "watchlists/home.html", {"watchlists": watchlists, "errors": errors})
+    problems = [outcome.problem for outcome in outcomes if outcome.problem]
+    return render(request, "watchlists/home.html", {"watchlists": watchlists, "problems": problems})
 
 
 @login_required
@@ -48,37 +49,33 @@ def watchlist_new(request: HttpRequest) -> HttpResponse:
     return render(request, "watchlists/new.html", {"form": form})
 
 
-def _live_context(watchlist: Watchlist) -> dict:
-    """Refresh the watchlist from upstream as needed and build what the live partial shows."""
-    jobs = selectors.watchlist_jobs(watchlist=watchlist)
-    outcome = services.watchlist_refresh(watchlist=watchlist, jobs=jobs)
-    return {
-        "watchlist": watchlist,
-        "jobs": jobs,
-        "summary": selectors.watchlist_summary(jobs),
-        "error": outcome.error,
-        "stale_ids": outcome.failed_job_ids,
-    }
-
-
 @login_required
 @require_GET
 def watchlist_detail(request: HttpRequest, pk: int) -> HttpResponse:
     watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
-    context = _live_context(watchlist)
-    context["add_form"] = AddJobsForm()
+    context = {"live": live_view(watchlist=watchlist), "watchlist": watchlist, "add_form": AddJobsForm()}
     return render(request, "watchlists/detail.html", context)
 
 
 @login_required
 @require_GET
 def watchlist_live(request: HttpRequest, pk: int) -> HttpResponse:
-    """The htmx refresh: the same partial as the first render; 286 once nothing can change."""
+    """The htmx refresh: the whole partial, only the revised rows, or 204 when nothing moved.
+
+    Answers 286 (htmx: stop polling) once every job is settled and upstream is healthy.
+    """
     watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
-    context = _live_context(watchlist)
-    response = render(request, "watchlists/_live.html", context)
-    if context["summary"].done and not context["error"]:
+    live = live_view(watchlist=watchlist, since=request.GET.get("since"))
+    if live.unchanged:
+        response = HttpResponse(status=204)
+    elif live.whole:
+        response = reswap(render(request, "watchlists/_live.html", {"live": live, "watchlist": watchlist}), "innerHTML")
+    else:
+        response = render(request, "watchlists/_live_changes.html", {"live": live, "watchlist": watchlist})
+    if live.summary.done and not live.problem:
         response.status_code = HttpResponseStopPolling.status_code
+    if live.checked_at:
+        response[CHECKED_HEADER] = live.checked_at.isoformat()
     return response
 
 

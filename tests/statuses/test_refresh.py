@@ -3,10 +3,11 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from jobsite.statuses.models import JobStatus, StateChange
-from jobsite.statuses.services import TERMINAL_RECHECK, job_statuses_ensure, job_statuses_refresh
+from jobsite.statuses.services import job_statuses_ensure, job_statuses_refresh
 
 FRESH = timedelta(seconds=1)
 MISSING = "99999999-9999-4999-8999-999999999999"
@@ -15,59 +16,63 @@ MISSING = "99999999-9999-4999-8999-999999999999"
 @pytest.fixture
 def refresh(connection):
     def refresh(job_ids, max_age=FRESH):
-        statuses = job_statuses_ensure(connection=connection, job_ids=job_ids)
-        return job_statuses_refresh(connection=connection, statuses=statuses, max_age=max_age), statuses
+        job_statuses_ensure(connection=connection, job_ids=job_ids)
+        scope = JobStatus.objects.filter(job_id__in=job_ids)
+        return job_statuses_refresh(connection=connection, scope=scope, max_age=max_age)
 
     return refresh
 
 
 def age(by: timedelta) -> None:
-    for status in JobStatus.objects.all():
+    for status in JobStatus.objects.exclude(checked_at=None):
         status.checked_at -= by
         status.save()
 
 
 def test_it_stores_what_upstream_reports(refresh, simulator):
     job = simulator.submit(lifecycle="instant", count=1, output={"rows": 1})[0]
-    outcome, [status] = refresh([job])
-    assert (outcome.asked, outcome.error) == (1, None)
+    outcome = refresh([job])
+    assert (outcome.asked, outcome.problem) == (1, None)
     stored = JobStatus.objects.get(job_id=job)
     assert (stored.state, stored.output, stored.reported) == ("completed", {"rows": 1}, True)
-    assert stored.checked_at is not None and stored.changed_at is not None
-    assert status.state == "completed"  # the caller's objects are updated in place
+    assert stored.checked_at and stored.changed_at and stored.revised_at
+    assert stored.claimed_until is None
 
 
 def test_it_asks_upstream_only_for_states_older_than_the_max_age(refresh, simulator):
     job = simulator.submit(lifecycle="stay_active", count=1)[0]
     refresh([job])
     simulator.reset_stats()
-    outcome, _ = refresh([job], max_age=timedelta(minutes=1))
-    assert outcome.asked == 0
+    assert refresh([job], max_age=timedelta(minutes=1)).asked == 0
     assert simulator.stats()["statuses_requests"] == 0
     age(timedelta(minutes=2))
-    outcome, _ = refresh([job], max_age=timedelta(minutes=1))
-    assert outcome.asked == 1
+    assert refresh([job], max_age=timedelta(minutes=1)).asked == 1
     assert simulator.stats()["statuses_requests"] == 1
 
 
-def test_it_rechecks_terminal_jobs_only_after_the_recheck_window(refresh, simulator):
+def test_it_rechecks_terminal_jobs_only_after_the_connections_window(refresh, simulator, connection):
+    connection.terminal_recheck = 600
+    connection.save()
     job = simulator.submit(lifecycle="instant", count=1)[0]
     refresh([job])
-    age(TERMINAL_RECHECK - timedelta(seconds=30))
-    assert refresh([job])[0].asked == 0
+    age(timedelta(seconds=570))
+    assert refresh([job]).asked == 0
     age(timedelta(seconds=60))
-    assert refresh([job])[0].asked == 1
+    assert refresh([job]).asked == 1
 
 
 def test_it_records_each_observed_change_of_state(refresh, simulator):
     job = simulator.submit(lifecycle="stay_active", count=1)[0]
     refresh([job])
+    revised = JobStatus.objects.get(job_id=job).revised_at
     age(timedelta(seconds=5))
-    refresh([job])  # no change: no new history row
+    refresh([job])  # no change: no history row, no new revision
+    assert JobStatus.objects.get(job_id=job).revised_at == revised
     simulator.set_state(job, "failed", output={"message": "boom"})
     age(timedelta(seconds=5))
     refresh([job])
     assert list(StateChange.objects.filter(job_id=job).values_list("state", flat=True)) == ["active", "failed"]
+    assert JobStatus.objects.get(job_id=job).revised_at > revised
 
 
 def test_it_marks_an_unknown_id_as_not_found(refresh, simulator):
@@ -76,7 +81,7 @@ def test_it_marks_an_unknown_id_as_not_found(refresh, simulator):
     assert (stored.display_state, stored.reported, stored.is_settled) == ("not_found", False, True)
 
 
-def test_it_keeps_the_last_known_state_of_a_job_no_longer_reported(refresh, simulator, connection):
+def test_it_keeps_the_last_known_state_of_a_job_no_longer_reported(refresh, simulator):
     job = simulator.submit(lifecycle="stay_active", count=1)[0]
     refresh([job])
     JobStatus.objects.filter(job_id=job).update(job_id=MISSING, checked_at=timezone.now() - timedelta(hours=1))
@@ -90,13 +95,44 @@ def test_it_keeps_states_when_upstream_fails(refresh, simulator):
     refresh([job])
     age(timedelta(seconds=5))
     simulator.set_fault("error_500")
-    outcome, _ = refresh([job])
-    assert outcome.error is not None and outcome.error.kind == "upstream_error"
-    assert outcome.failed_job_ids == {job}
-    assert JobStatus.objects.get(job_id=job).state == "active"
+    outcome = refresh([job])
+    assert outcome.problem is not None and outcome.problem.kind == "upstream_error"
+    stored = JobStatus.objects.get(job_id=job)
+    assert (stored.state, stored.claimed_until) == ("active", None)
+
+
+def test_it_backs_off_while_upstream_is_down(refresh, simulator, monkeypatch):
+    job = simulator.submit(lifecycle="stay_active", count=1)[0]
+    simulator.set_fault("error_500")
+    for _ in range(20):
+        outcome = refresh([job])
+    assert outcome.problem.kind == "upstream_error"
+    assert simulator.stats()["statuses_requests"] == 1  # the rest fell inside the back-off
+    assert outcome.problem.retry_in >= 0
+
+
+def test_it_waits_longer_after_each_failure_up_to_a_bound():
+    from jobsite.statuses import health
+    from jobsite.upstream.errors import UpstreamHTTPError
+
+    delays = []
+    for _ in range(8):
+        problem = health.problem_record(1, UpstreamHTTPError("down", status=500))
+        delays.append(round(problem.retry_at - __import__("time").time()))
+    assert delays == [1, 2, 4, 8, 16, 30, 30, 30]
+    health.problem_clear(1)
+    assert health.problem_get(1) is None
+
+
+def test_it_tries_again_once_the_back_off_has_passed_and_clears_the_problem(refresh, simulator):
+    job = simulator.submit(lifecycle="stay_active", count=1)[0]
+    simulator.set_fault("error_500", count=1)
+    assert refresh([job]).problem is not None
+    cache.clear()  # the back-off window has passed
+    outcome = refresh([job])
+    assert (outcome.asked, outcome.problem) == (1, None)
 
 
 def test_it_makes_no_upstream_call_for_no_jobs(refresh, simulator):
-    outcome, _ = refresh([])
-    assert outcome.asked == 0
+    assert refresh([]).asked == 0
     assert simulator.stats()["statuses_requests"] == 0

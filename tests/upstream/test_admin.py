@@ -20,6 +20,7 @@ def form_data(**overrides):
         "timeout": "10",
         "poll_interval": "2",
         "batch_size": "200",
+        "terminal_recheck": "600",
         "token": "s3cret-token",
     }
     data.update(overrides)

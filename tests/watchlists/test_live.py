@@ -1,8 +1,10 @@
 """The watchlist page and its htmx refresh, against the simulator over real HTTP."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from jobsite.statuses.models import JobStatus
@@ -15,8 +17,13 @@ def age_store():
     JobStatus.objects.update(checked_at=datetime(2000, 1, 1, tzinfo=UTC))
 
 
-def live(client, watchlist):
-    return client.get(reverse("watchlist_live", args=[watchlist.pk]), HTTP_HX_REQUEST="true")
+def live(client, watchlist, since=None):
+    params = {"since": since} if since else {}
+    return client.get(reverse("watchlist_live", args=[watchlist.pk]), params, HTTP_HX_REQUEST="true")
+
+
+def cursor_of(html: str) -> str:
+    return re.search(r'id="live-since" name="since" value="([^"]+)"', html).group(1)
 
 
 def row_of(page: str, job_id: str) -> str:
@@ -24,25 +31,75 @@ def row_of(page: str, job_id: str) -> str:
     return page[start : page.index("</tr>", start)]
 
 
+def page_of(client, watchlist) -> str:
+    return client.get(reverse("watchlist", args=[watchlist.pk])).content.decode()
+
+
 def test_it_renders_one_row_per_job_with_its_state(owner_client, make_watchlist, simulator):
     active = simulator.submit(lifecycle="stay_active", count=1)[0]
     done = simulator.submit(lifecycle="instant", count=1, output={"rows": 3})[0]
     missing = new_ids(1)[0]
-    watchlist = make_watchlist([active, done, missing])
-    page = owner_client.get(reverse("watchlist", args=[watchlist.pk])).content.decode()
-    assert f'<tr data-job-id="{done}" data-state="completed">' in page
+    page = page_of(owner_client, make_watchlist([active, done, missing]))
+    assert f'<tr id="job-{done}" data-job-id="{done}" data-state="completed">' in page
     assert "&quot;rows&quot;: 3" in row_of(page, done)
     assert 'data-state="not_found"' in row_of(page, missing)
     assert 'hx-trigger="every 1s"' in page  # one job is still active
 
 
-def test_it_renders_the_refresh_with_the_same_partial_as_the_page(owner_client, make_watchlist, simulator):
+def test_it_renders_the_refresh_with_the_same_partials_as_the_page(owner_client, make_watchlist, simulator):
     job = simulator.submit(lifecycle="stay_active", count=1)[0]
     watchlist = make_watchlist([job])
-    page = owner_client.get(reverse("watchlist", args=[watchlist.pk])).content.decode()
+    page = page_of(owner_client, watchlist)
     partial = live(owner_client, watchlist).content.decode()
+    # Identical but for the check time, which the refresh has just renewed.
     assert row_of(partial, job).split("<time")[0] == row_of(page, job).split("<time")[0]
     assert "<html" not in partial
+
+
+def test_it_answers_204_with_no_body_when_nothing_changed(owner_client, make_watchlist, simulator):
+    job = simulator.submit(lifecycle="stay_active", count=1)[0]
+    watchlist = make_watchlist([job])
+    since = cursor_of(page_of(owner_client, watchlist))
+    JobStatus.objects.update(revised_at=datetime(2000, 1, 1, tzinfo=UTC))  # long since revised
+    age_store()
+    response = live(owner_client, watchlist, since)
+    assert response.status_code == 204
+    assert response.content == b""
+    assert response["X-Jobsite-Checked"]  # the rows were checked again all the same
+
+
+def test_it_sends_only_the_changed_rows_and_the_summary(owner_client, make_watchlist, simulator):
+    jobs = simulator.submit(lifecycle="stay_active", count=50)
+    watchlist = make_watchlist(jobs)
+    since = cursor_of(page_of(owner_client, watchlist))
+    JobStatus.objects.update(revised_at=datetime(2000, 1, 1, tzinfo=UTC))
+    simulator.set_state(jobs[7], "completed", output="done")
+    age_store()
+    response = live(owner_client, watchlist, since)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.count("<tr ") == 1  # one of fifty
+    assert f'<template><tr id="job-{jobs[7]}"' in body and 'data-state="completed"' in body
+    assert 'id="live-summary" role="status" hx-swap-oob="true"' in body
+    assert 'id="live-since" name="since"' in body and 'hx-swap-oob="true"' in body
+    assert "HX-Reswap" not in response
+
+
+def test_it_sends_the_whole_partial_without_a_usable_cursor(owner_client, make_watchlist, simulator):
+    watchlist = make_watchlist(simulator.submit(lifecycle="stay_active", count=3))
+    for since in (None, "garbage", "x|not-a-date"):
+        response = live(owner_client, watchlist, since)
+        assert response["HX-Reswap"] == "innerHTML"
+        assert response.content.decode().count('<tr id="job-') == 3
+
+
+def test_it_sends_the_whole_partial_after_the_watchlist_changed(owner_client, make_watchlist, simulator):
+    watchlist = make_watchlist(simulator.submit(lifecycle="stay_active", count=2))
+    since = cursor_of(page_of(owner_client, watchlist))
+    owner_client.post(reverse("watchlist_add_jobs", args=[watchlist.pk]), {"job_ids": new_ids(1)[0]})
+    response = live(owner_client, watchlist, since)
+    assert response["HX-Reswap"] == "innerHTML"
+    assert response.content.decode().count('<tr id="job-') == 3
 
 
 def test_it_shows_a_state_change_on_the_next_refresh(owner_client, make_watchlist, simulator):
@@ -51,15 +108,13 @@ def test_it_shows_a_state_change_on_the_next_refresh(owner_client, make_watchlis
     assert 'data-state="active"' in live(owner_client, watchlist).content.decode()
     simulator.set_state(job, "completed", output="done")
     age_store()
-    response = live(owner_client, watchlist)
-    assert 'data-state="completed"' in response.content.decode()
+    assert 'data-state="completed"' in live(owner_client, watchlist).content.decode()
 
 
 def test_it_stops_polling_when_all_jobs_are_terminal(owner_client, make_watchlist, simulator):
     watchlist = make_watchlist(simulator.submit(lifecycle="instant", count=3))
-    response = live(owner_client, watchlist)
-    assert response.status_code == 286
-    page = owner_client.get(reverse("watchlist", args=[watchlist.pk])).content.decode()
+    assert live(owner_client, watchlist).status_code == 286
+    page = page_of(owner_client, watchlist)
     assert "hx-trigger" not in page
     assert "Every job has finished" in page
 
@@ -72,8 +127,7 @@ def test_it_starts_polling_again_when_ids_are_added(owner_client, make_watchlist
         {"job_ids": simulator.submit(lifecycle="stay_active", count=1)[0]},
     )
     assert live(owner_client, watchlist).status_code == 200
-    page = owner_client.get(reverse("watchlist", args=[watchlist.pk])).content.decode()
-    assert 'hx-trigger="every 1s"' in page
+    assert 'hx-trigger="every 1s"' in page_of(owner_client, watchlist)
 
 
 @pytest.mark.parametrize(
@@ -94,12 +148,13 @@ def test_it_keeps_last_known_states_and_explains_an_upstream_fault(
     connection.save()
     job = simulator.submit(lifecycle="stay_active", count=1)[0]
     watchlist = make_watchlist([job])
-    live(owner_client, watchlist)
+    since = cursor_of(live(owner_client, watchlist).content.decode())
     age_store()
     simulator.set_fault(fault)
-    response = live(owner_client, watchlist)
+    response = live(owner_client, watchlist, since)
     page = response.content.decode()
     assert response.status_code == 200
+    assert response["HX-Reswap"] == "innerHTML"  # the problem changes every row: all again
     assert 'role="alert"' in page
     assert words in page
     assert simulator.token not in page
@@ -107,7 +162,8 @@ def test_it_keeps_last_known_states_and_explains_an_upstream_fault(
     assert 'data-state="active"' in row
     assert 'data-stale="true"' in row
     simulator.clear_fault()
-    healed = live(owner_client, watchlist).content.decode()
+    cache.clear()  # the back-off window has passed
+    healed = live(owner_client, watchlist, cursor_of(page)).content.decode()
     assert 'role="alert"' not in healed
     assert 'data-stale="true"' not in healed
 
@@ -123,30 +179,36 @@ def test_it_shows_an_unknown_state_as_such(owner_client, make_watchlist, simulat
 
 def test_it_escapes_output(owner_client, make_watchlist, simulator):
     job = simulator.submit(lifecycle="instant", count=1, output="<script>alert(1)</script>")[0]
-    watchlist = make_watchlist([job])
-    page = owner_client.get(reverse("watchlist", args=[watchlist.pk])).content.decode()
+    page = page_of(owner_client, make_watchlist([job]))
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
 def test_it_collapses_long_output(owner_client, make_watchlist, simulator):
     job = simulator.submit(lifecycle="instant", count=1, output={"lines": list(range(50))})[0]
-    watchlist = make_watchlist([job])
-    row = row_of(owner_client.get(reverse("watchlist", args=[watchlist.pk])).content.decode(), job)
-    assert "<details>" in row
+    assert "<details>" in row_of(page_of(owner_client, make_watchlist([job])), job)
 
 
 def test_it_labels_a_simulator_connection(owner_client, make_watchlist):
-    page = owner_client.get(reverse("watchlist", args=[make_watchlist().pk])).content.decode()
-    assert "Simulated data." in page
+    assert "Simulated data." in page_of(owner_client, make_watchlist())
 
 
-def test_it_refreshes_a_1000_job_watchlist_in_bounded_queries(
+def test_it_renders_a_1000_job_watchlist_in_bounded_queries(
     owner_client, make_watchlist, simulator, django_assert_max_num_queries
 ):
     watchlist = make_watchlist(simulator.submit(lifecycle="stay_active", count=1000))
     live(owner_client, watchlist)
     age_store()  # the measured refresh asks upstream about all 1,000 and writes them back
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(18):  # constant: writes go in bulk
         response = live(owner_client, watchlist)
-    assert response.content.decode().count("<tr data-job-id") == 1000
+    assert response.content.decode().count('<tr id="job-') == 1000
+
+
+def test_it_answers_an_unchanged_1000_job_refresh_in_bounded_queries(
+    owner_client, make_watchlist, simulator, django_assert_max_num_queries
+):
+    watchlist = make_watchlist(simulator.submit(lifecycle="stay_active", count=1000), poll_interval=60)
+    since = cursor_of(live(owner_client, watchlist).content.decode())
+    JobStatus.objects.update(revised_at=datetime(2000, 1, 1, tzinfo=UTC))
+    with django_assert_max_num_queries(8):
+        assert live(owner_client, watchlist, since).status_code == 204

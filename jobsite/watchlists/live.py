@@ -1,0 +1,90 @@
+"""What a live watchlist page needs on each refresh: everything, only what changed, or nothing.
+
+The page sends back a cursor from its last render: a fingerprint of what affects every row
+(the watchlist itself, the upstream problem if any) and the time it was rendered. Same
+fingerprint: only rows revised since then are sent, as out-of-band swaps with the summary; none
+revised: 204 and no body. Different fingerprint, or no cursor: the whole partial again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from jobsite.statuses.services import RefreshOutcome, is_due
+from jobsite.watchlists import selectors, services
+from jobsite.watchlists.models import Watchlist, WatchlistJob
+
+# A row's revision time is taken just before its write commits; rows revised this close to a
+# cursor are sent again, so a write that committed after a render is never missed.
+COMMIT_MARGIN = timedelta(seconds=2)
+# Sent with every refresh, 204s included: the oldest check among unfinished jobs.
+CHECKED_HEADER = "X-Jobsite-Checked"
+
+
+@dataclass
+class LiveView:
+    watchlist: Watchlist
+    outcome: RefreshOutcome
+    cursor: str
+    summary: selectors.Summary
+    jobs: list[WatchlistJob] = field(default_factory=list)
+    whole: bool = True  # False: `jobs` holds only the revised rows
+    stale_ids: frozenset[str] = frozenset()
+    checked_at: datetime | None = None
+
+    @property
+    def problem(self):
+        return self.outcome.problem
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.whole and not self.jobs
+
+
+def _fingerprint(watchlist: Watchlist, outcome: RefreshOutcome) -> str:
+    problem = outcome.problem.kind if outcome.problem else "ok"
+    return f"{watchlist.updated_at.timestamp():.6f}:{problem}"
+
+
+def _parse_cursor(value: str | None) -> tuple[str, datetime] | None:
+    fingerprint, _, rendered = (value or "").rpartition("|")
+    rendered_at = parse_datetime(rendered) if rendered else None
+    return (fingerprint, rendered_at) if fingerprint and rendered_at else None
+
+
+def live_view(*, watchlist: Watchlist, since: str | None = None) -> LiveView:
+    outcome = services.watchlist_refresh(watchlist=watchlist)
+    rendered_at = timezone.now()  # before reading rows: a later revision is sent next time
+    fingerprint = _fingerprint(watchlist, outcome)
+    cursor = f"{fingerprint}|{rendered_at.isoformat()}"
+    previous = _parse_cursor(since)
+    view = LiveView(
+        watchlist=watchlist,
+        outcome=outcome,
+        cursor=cursor,
+        summary=selectors.watchlist_summary(watchlist=watchlist),
+    )
+    if previous and previous[0] == fingerprint:
+        view.whole = False
+        view.jobs = selectors.watchlist_jobs(watchlist=watchlist, revised_after=previous[1] - COMMIT_MARGIN)
+    else:
+        view.jobs = selectors.watchlist_jobs(watchlist=watchlist)
+    if outcome.problem:
+        view.stale_ids = _stale_ids(watchlist, view.jobs, rendered_at)
+    view.checked_at = selectors.watchlist_live_checked_at(watchlist=watchlist)
+    return view
+
+
+def _stale_ids(watchlist: Watchlist, jobs: list[WatchlistJob], now: datetime) -> frozenset[str]:
+    """Rows older than the watchlist wants: upstream could not be asked about them."""
+    max_age = timedelta(seconds=watchlist.poll_interval)
+    recheck = timedelta(seconds=watchlist.connection.terminal_recheck)
+    return frozenset(
+        job.status.job_id
+        for job in jobs
+        if is_due(job.status, now=now, max_age=max_age, terminal_recheck=recheck)
+    )
