@@ -5,8 +5,8 @@ upstream only about jobs whose stored state is older than the caller's freshness
 first *claims* them in the database: concurrent refreshes (threads, worker processes, servers
 sharing one database) that want the same jobs find them claimed and wait briefly for that
 answer instead of asking again. The claim is a short transaction: on PostgreSQL rows are taken
-with SELECT … FOR UPDATE SKIP LOCKED; on SQLite the transaction is IMMEDIATE, which serializes
-writers. A claim expires by itself, so a worker that died never blocks the others for long.
+with SELECT … FOR UPDATE in primary-key order; on SQLite the transaction is IMMEDIATE, which
+serializes writers. A claim expires by itself, so a worker that died never blocks the others for long.
 """
 
 from __future__ import annotations
@@ -103,9 +103,11 @@ def job_statuses_refresh(
 def _claim(due: QuerySet[JobStatus], *, lease: timedelta) -> list[JobStatus]:
     now = timezone.now()
     with transaction.atomic():
-        free = due.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        if db_connection.features.has_select_for_update_skip_locked:
-            free = free.select_for_update(skip_locked=True, of=("self",))
+        free = due.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).order_by("pk")
+        if db_connection.features.has_select_for_update:
+            # Block (briefly) on rows another claim holds; once it commits they are claimed, no
+            # longer free. Skipping them instead would make them look free to the waiting check.
+            free = free.select_for_update(of=("self",))
         claimed = list(free)
         JobStatus.objects.filter(pk__in=[status.pk for status in claimed]).update(claimed_until=now + lease)
     return claimed

@@ -38,6 +38,10 @@ def watchlist_get_for_owner(*, user, pk: int) -> Watchlist:
     return get_object_or_404(Watchlist.objects.select_related("connection"), pk=pk, owner=user)
 
 
+def watchlist_job_get(*, watchlist: Watchlist, job_id: str) -> WatchlistJob:
+    return get_object_or_404(watchlist.jobs.select_related("status"), status__job_id=job_id)
+
+
 def watchlist_statuses(*, watchlist: Watchlist) -> QuerySet[JobStatus]:
     """The store rows of the watchlist's jobs, as a query (nothing loaded)."""
     return JobStatus.objects.filter(pk__in=watchlist.jobs.values("status_id"))

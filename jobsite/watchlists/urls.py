@@ -7,6 +7,7 @@ urlpatterns = [
     path("watchlists/new/", views.watchlist_new, name="watchlist_new"),
     path("watchlists/<int:pk>/", views.watchlist_detail, name="watchlist"),
     path("watchlists/<int:pk>/live/", views.watchlist_live, name="watchlist_live"),
+    path("watchlists/<int:pk>/jobs/<uuid:job_id>/", views.watchlist_job, name="watchlist_job"),
     path("watchlists/<int:pk>/edit/", views.watchlist_edit, name="watchlist_edit"),
     path("watchlists/<int:pk>/jobs/add/", views.watchlist_add_jobs, name="watchlist_add_jobs"),
     path("watchlists/<int:pk>/jobs/remove/", views.watchlist_remove_jobs, name="watchlist_remove_jobs"),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -7,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, reswap
 
+from jobsite.statuses.selectors import job_timeline
 from jobsite.watchlists import selectors, services
 from jobsite.watchlists.live import CHECKED_HEADER, live_view
 from jobsite.watchlists.forms import (
@@ -77,6 +80,17 @@ def watchlist_live(request: HttpRequest, pk: int) -> HttpResponse:
     if live.checked_at:
         response[CHECKED_HEADER] = live.checked_at.isoformat()
     return response
+
+
+@login_required
+@require_GET
+def watchlist_job(request: HttpRequest, pk: int, job_id: UUID) -> HttpResponse:
+    """One job: its state, its whole output and the history jobsite observed."""
+    job_id = str(job_id)
+    watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
+    job = selectors.watchlist_job_get(watchlist=watchlist, job_id=job_id)
+    timeline = job_timeline(connection=watchlist.connection, job_id=job_id)
+    return render(request, "watchlists/job.html", {"watchlist": watchlist, "job": job, "timeline": timeline})
 
 
 @login_required

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from django import template
@@ -44,3 +45,16 @@ def output_preview(output: Any, width: int = 80) -> str:
     else:
         line = json.dumps(output, ensure_ascii=False, separators=(", ", ": "))
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+@register.filter
+def duration(value: timedelta) -> str:
+    """A short human duration: '45 s', '3 min 5 s', '2 h 10 min'."""
+    seconds = int(value.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
