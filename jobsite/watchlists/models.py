@@ -35,6 +35,8 @@ class WatchlistJob(models.Model):
 
     watchlist = models.ForeignKey(Watchlist, on_delete=models.CASCADE, related_name="jobs")
     status = models.ForeignKey(JobStatus, on_delete=models.PROTECT, related_name="watchlist_entries")
+    # What the job is, in the analyst's words ("Snowflake sync"); the same job may differ per list.
+    label = models.CharField(max_length=80, blank=True, default="")
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,13 +4,14 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, reswap
 
 from jobsite.statuses.selectors import job_timeline
-from jobsite.watchlists import selectors, services
+from jobsite.watchlists import export, selectors, services
+from jobsite.watchlists.filters import SORTS, JobFilter
 from jobsite.watchlists.live import CHECKED_HEADER, live_view
 from jobsite.watchlists.forms import (
     AddJobsForm,
@@ -56,7 +57,8 @@ def watchlist_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def watchlist_detail(request: HttpRequest, pk: int) -> HttpResponse:
     watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
-    context = {"live": live_view(watchlist=watchlist), "watchlist": watchlist, "add_form": AddJobsForm()}
+    live = live_view(watchlist=watchlist, job_filter=JobFilter.from_params(request.GET))
+    context = {"live": live, "watchlist": watchlist, "add_form": AddJobsForm(), "sorts": SORTS}
     return render(request, "watchlists/detail.html", context)
 
 
@@ -68,7 +70,9 @@ def watchlist_live(request: HttpRequest, pk: int) -> HttpResponse:
     Answers 286 (htmx: stop polling) once every job is settled and upstream is healthy.
     """
     watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
-    live = live_view(watchlist=watchlist, since=request.GET.get("since"))
+    live = live_view(
+        watchlist=watchlist, job_filter=JobFilter.from_params(request.GET), since=request.GET.get("since")
+    )
     if live.unchanged:
         response = HttpResponse(status=204)
     elif live.whole:
@@ -91,6 +95,22 @@ def watchlist_job(request: HttpRequest, pk: int, job_id: UUID) -> HttpResponse:
     job = selectors.watchlist_job_get(watchlist=watchlist, job_id=job_id)
     timeline = job_timeline(connection=watchlist.connection, job_id=job_id)
     return render(request, "watchlists/job.html", {"watchlist": watchlist, "job": job, "timeline": timeline})
+
+
+@login_required
+@require_GET
+def watchlist_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The current states (as the store knows them) of the jobs the filter keeps, as a download."""
+    watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
+    job_filter = JobFilter.from_params(request.GET)
+    rows = export.export_rows(job_filter.ordered(watchlist.jobs.select_related("status")).iterator())
+    filename = export.export_filename(watchlist, job_filter, fmt)
+    if fmt == "csv":
+        response = StreamingHttpResponse(export.csv_lines(rows), content_type="text/csv; charset=utf-8")
+    else:
+        response = JsonResponse({"watchlist": watchlist.name, "jobs": list(rows)}, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @login_required

@@ -58,3 +58,13 @@ def duration(value: timedelta) -> str:
         return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+@register.filter
+def with_state(job_filter, state: str) -> str:
+    return job_filter.with_state(state)
+
+
+@register.filter
+def at_page(job_filter, page: int) -> str:
+    return job_filter.at_page(page)
