@@ -63,3 +63,7 @@ class AddJobsForm(forms.Form):
 
 class RemoveJobsForm(forms.Form):
     job_ids = JobIdsField(help_text="Paste the IDs to remove from this watchlist.")
+
+
+class LabelForm(forms.Form):
+    label = forms.CharField(max_length=80, required=False, strip=True)

@@ -16,6 +16,9 @@ from jobsite.watchlists.models import Watchlist, WatchlistJob
 
 # Summary order: the seven states, then jobsite's own pseudo-states.
 SUMMARY_STATES = (*states.STATES, states.UNKNOWN, states.NOT_FOUND, states.PENDING)
+WORST_FIRST = (
+    states.FAILED, states.EXPIRED, states.CANCELLED, states.RETRY, states.ACTIVE, states.CREATED, states.COMPLETED,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,18 @@ class Summary:
     @property
     def percent(self) -> int:
         return round(100 * self.settled / self.total) if self.total else 100
+
+    @property
+    def title_counts(self) -> str:
+        """What a tab title says: the jobs still moving and the failures, e.g. '3 active, 1 failed'."""
+        shown = (states.ACTIVE, states.RETRY, states.CREATED, states.FAILED, states.UNKNOWN)
+        return ", ".join(f"{count} {state}" for state, count in self.counts if state in shown)
+
+    @property
+    def worst(self) -> str:
+        """The most alarming state present, for the tab icon."""
+        present = {state for state, _count in self.counts}
+        return next((state for state in WORST_FIRST if state in present), states.COMPLETED)
 
 
 def watchlist_get_for_owner(*, user, pk: int) -> Watchlist:

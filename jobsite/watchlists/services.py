@@ -73,6 +73,12 @@ def _touch(watchlist: Watchlist) -> None:
     watchlist.save(update_fields=["updated_at"])
 
 
+def watchlist_job_label(*, job: WatchlistJob, label: str) -> WatchlistJob:
+    job.label = label
+    job.save(update_fields=["label"])
+    return job
+
+
 def watchlist_delete(*, watchlist: Watchlist) -> None:
     watchlist.delete()
 

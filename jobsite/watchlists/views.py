@@ -15,6 +15,7 @@ from jobsite.watchlists.filters import SORTS, JobFilter
 from jobsite.watchlists.live import CHECKED_HEADER, live_view
 from jobsite.watchlists.forms import (
     AddJobsForm,
+    LabelForm,
     RemoveJobsForm,
     WatchlistCreateForm,
     WatchlistSettingsForm,
@@ -95,6 +96,23 @@ def watchlist_job(request: HttpRequest, pk: int, job_id: UUID) -> HttpResponse:
     job = selectors.watchlist_job_get(watchlist=watchlist, job_id=job_id)
     timeline = job_timeline(connection=watchlist.connection, job_id=job_id)
     return render(request, "watchlists/job.html", {"watchlist": watchlist, "job": job, "timeline": timeline})
+
+
+@login_required
+@require_POST
+def watchlist_job_label(request: HttpRequest, pk: int, job_id: UUID) -> HttpResponse:
+    """Name a job in place: htmx gets the label piece back, a plain form post the page."""
+    watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
+    job = selectors.watchlist_job_get(watchlist=watchlist, job_id=str(job_id))
+    form = LabelForm(request.POST)
+    if form.is_valid():
+        services.watchlist_job_label(job=job, label=form.cleaned_data["label"])
+    if not request.htmx:
+        if not form.is_valid():
+            messages.error(request, " ".join(form.errors["label"]))
+        return redirect(watchlist)
+    # 200 even for a refused label: htmx swaps only 2xx answers, and the piece shows the error.
+    return render(request, "watchlists/_label.html", {"job": job, "watchlist": watchlist, "form": form})
 
 
 @login_required

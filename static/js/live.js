@@ -1,12 +1,112 @@
-// Live watchlist page: every refresh, a 204 included, says when the unfinished jobs were last
-// checked (X-Jobsite-Checked). Show that time on the rows that are still being watched.
-document.addEventListener("htmx:afterRequest", (event) => {
-  const checked = event.detail.xhr && event.detail.xhr.getResponseHeader("X-Jobsite-Checked");
-  if (!checked) return;
-  const when = new Date(checked);
-  const text = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-  for (const time of document.querySelectorAll("#live time[data-live]")) {
-    time.dateTime = checked;
-    time.textContent = text;
+// The live watchlist page, the parts only a browser can do: the tab title and icon, "updated
+// N s ago", pausing, announcing changes to screen readers, and opt-in notifications.
+(() => {
+  const STATE_COLOURS = {
+    failed: "#b42318", expired: "#8a5a00", cancelled: "#6b4fa8", retry: "#a15c00",
+    active: "#1d5fd1", created: "#5d6675", completed: "#177245",
+  };
+  let lastUpdate = Date.now();
+  window.jobsitePaused = false;
+
+  const live = () => document.getElementById("live");
+  const summary = () => document.getElementById("live-summary");
+
+  function timeText(iso) {
+    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
   }
-});
+
+  function announce(text) {
+    const announcer = document.getElementById("announcer");
+    if (announcer) announcer.textContent = text;
+  }
+
+  function notify(title, body) {
+    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    if (localStorage.getItem("jobsite-notify") !== "on") return;
+    new Notification(title, { body, tag: "jobsite-" + title });
+  }
+
+  // Title "(3 active, 1 failed) Nightly loads" and a favicon in the colour of the worst state.
+  function reflectSummary() {
+    const element = summary();
+    if (!element) return;
+    const counts = element.dataset.titleCounts;
+    const name = element.dataset.name;
+    document.title = (counts ? `(${counts}) ` : "") + name + " · jobsite";
+    const colour = STATE_COLOURS[element.dataset.worst] || STATE_COLOURS.created;
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="14" fill="${colour}"/></svg>`;
+    let icon = document.querySelector("link[rel=icon]");
+    icon.href = "data:image/svg+xml," + encodeURIComponent(svg);
+  }
+
+  // A row about to be replaced: say what changed, and notify on a failure.
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    const old = event.detail.target;
+    const incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
+    if (!old || !incoming || !old.dataset || !old.dataset.jobId) return;
+    const before = old.dataset.state, after = incoming.dataset.state;
+    if (before === after) return;
+    const label = incoming.querySelector(".badge")?.textContent.trim() || after;
+    announce(`Job ${old.dataset.jobId.slice(0, 8)} is now ${label}.`);
+    if (after === "failed") notify("A job failed", `${old.dataset.jobId} in ${summary()?.dataset.name}`);
+  });
+
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const xhr = event.detail.xhr;
+    if (!xhr || !event.detail.successful) return;
+    lastUpdate = Date.now();
+    const checked = xhr.getResponseHeader("X-Jobsite-Checked");
+    if (checked) {
+      for (const time of document.querySelectorAll("#live time[data-live]")) {
+        time.dateTime = checked;
+        time.textContent = timeText(checked);
+      }
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", () => {
+    const wasDone = document.body.dataset.done === "true";
+    reflectSummary();
+    const done = summary()?.dataset.done === "true";
+    document.body.dataset.done = String(done);
+    if (done && !wasDone) notify("Watchlist finished", `Every job in ${summary().dataset.name} has finished.`);
+  });
+
+  document.addEventListener("click", async (event) => {
+    const pause = event.target.closest("#pause");
+    if (pause) {
+      window.jobsitePaused = !window.jobsitePaused;
+      pause.setAttribute("aria-pressed", String(window.jobsitePaused));
+      pause.textContent = window.jobsitePaused ? "Resume live updates" : "Pause live updates";
+      return;
+    }
+    const bell = event.target.closest("#notify");
+    if (bell) {
+      // Asked on a click, never on page load.
+      const permission = await Notification.requestPermission();
+      const on = permission === "granted" && localStorage.getItem("jobsite-notify") !== "on";
+      localStorage.setItem("jobsite-notify", on ? "on" : "off");
+      bell.setAttribute("aria-pressed", String(on));
+      bell.textContent = on ? "Notifications on" : permission === "denied" ? "Notifications blocked" : "Notify me";
+    }
+  });
+
+  function tick() {
+    const ago = document.getElementById("updated-ago");
+    if (ago) {
+      const seconds = Math.round((Date.now() - lastUpdate) / 1000);
+      ago.textContent = window.jobsitePaused ? "paused" : `updated ${seconds} s ago`;
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    reflectSummary();
+    document.body.dataset.done = String(summary()?.dataset.done === "true");
+    const bell = document.getElementById("notify");
+    if (bell && "Notification" in window && Notification.permission === "granted" && localStorage.getItem("jobsite-notify") === "on") {
+      bell.setAttribute("aria-pressed", "true");
+      bell.textContent = "Notifications on";
+    }
+    setInterval(tick, 1000);
+  });
+})();

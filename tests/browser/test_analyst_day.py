@@ -1,0 +1,121 @@
+"""An analyst's day in real Chromium: filters in the URL, labels, export, being told, pausing."""
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from jobsite.watchlists.services import watchlist_create
+
+pytestmark = pytest.mark.browser
+
+RECORD_NOTIFICATIONS = """
+window.__notifications = [];
+const RealNotification = window.Notification;
+window.Notification = class {
+  constructor(title, options) { window.__notifications.push([title, options && options.body]); }
+  static get permission() { return RealNotification.permission; }
+  static requestPermission() { return RealNotification.requestPermission(); }
+};
+"""
+
+
+@pytest.fixture
+def nightly(owner, connection, simulator):
+    active = simulator.submit(lifecycle="stay_active", count=2)
+    done = simulator.submit(lifecycle="instant", count=1)
+    watchlist = watchlist_create(
+        owner=owner, name="Nightly loads", connection=connection, poll_interval=1, job_ids=active + done
+    )
+    return watchlist, active, done[0]
+
+
+@pytest.fixture
+def open_watchlist(page, sign_in, nightly):
+    sign_in("owner", "owner-pass-123")
+    page.goto(nightly[0].get_absolute_url())
+    return nightly
+
+
+def rows(page):
+    return page.locator("tr[data-job-id]")
+
+
+def test_it_filters_through_the_url_and_the_back_button(page, open_watchlist):
+    watchlist, active, done = open_watchlist
+    expect(rows(page)).to_have_count(3)
+    page.locator('a[data-count-state="completed"]').click()
+    expect(page).to_have_url(re.compile(rf"/watchlists/{watchlist.pk}/\?state=completed$"))
+    expect(rows(page)).to_have_count(1)
+    page.go_back()
+    expect(rows(page)).to_have_count(3)
+    page.goto(f"{watchlist.get_absolute_url()}?state=active")  # a shared link opens the same view
+    expect(rows(page)).to_have_count(2)
+    page.get_by_placeholder("Search job ID or label").fill(active[1][:8])
+    page.get_by_role("button", name="Apply").click()
+    expect(rows(page)).to_have_count(1)
+    expect(page).to_have_url(re.compile(rf"\?state=active&q={active[1][:8]}&sort=added$"))
+
+
+def test_it_saves_a_label_in_place(page, open_watchlist):
+    watchlist, active, done = open_watchlist
+    field = page.get_by_label(f"Label for job {done}")
+    field.fill("Snowflake sync")
+    field.press("Tab")  # change event: htmx posts it
+    page.wait_for_timeout(500)
+    page.reload()
+    expect(page.get_by_label(f"Label for job {done}")).to_have_value("Snowflake sync")
+
+
+def test_it_downloads_an_export_of_what_the_filter_shows(page, open_watchlist):
+    watchlist, active, done = open_watchlist
+    page.goto(f"{watchlist.get_absolute_url()}?state=completed")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Export JSON").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("nightly-loads-completed-")
+    payload = json.loads(open(download.path()).read())
+    assert [job["id"] for job in payload["jobs"]] == [done]
+
+
+def test_it_updates_the_title_and_notifies_on_a_failure(browser, live_server, owner, nightly, simulator):
+    watchlist, active, done = nightly
+    context = browser.new_context(base_url=live_server.url)
+    context.grant_permissions(["notifications"], origin=live_server.url)
+    context.add_init_script(RECORD_NOTIFICATIONS)
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("owner")
+    page.get_by_label("Password").fill("owner-pass-123")
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(watchlist.get_absolute_url())
+    expect(page).to_have_title("(2 active) Nightly loads · jobsite")
+    page.get_by_role("button", name="Notify me").click()
+    expect(page.get_by_role("button", name="Notifications on")).to_be_visible()
+
+    simulator.set_state(active[0], "failed", output="boom")
+    expect(page).to_have_title("(1 active, 1 failed) Nightly loads · jobsite")
+    expect(page.locator("#announcer")).to_contain_text("is now Failed")
+    page.wait_for_function("window.__notifications.length > 0")
+    assert page.evaluate("window.__notifications[0][0]") == "A job failed"
+
+    simulator.set_state(active[1], "completed")
+    page.wait_for_function("window.__notifications.some(([title]) => title === 'Watchlist finished')")
+    context.close()
+
+
+def test_pausing_stops_the_requests_and_resuming_starts_them(page, open_watchlist):
+    refreshes = []
+    page.on("request", lambda request: "/live/" in request.url and refreshes.append(request.url))
+    page.wait_for_timeout(1500)
+    assert refreshes
+    page.get_by_role("button", name="Pause live updates").click()
+    expect(page.locator("#updated-ago")).to_have_text("paused")
+    page.wait_for_timeout(300)
+    paused_at = len(refreshes)
+    page.wait_for_timeout(2500)
+    assert len(refreshes) == paused_at
+    page.get_by_role("button", name="Resume live updates").click()
+    page.wait_for_timeout(2000)
+    assert len(refreshes) > paused_at
