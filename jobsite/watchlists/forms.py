@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from jobsite.upstream.models import Connection
-from jobsite.watchlists.models import Watchlist
+from jobsite.watchlists.models import Visibility, Watchlist
 from jobsite.watchlists.parsing import ParsedIds, extract_job_ids
 
 POLL_INTERVAL_HELP = "Seconds between refreshes (whole number, at least 1)."
@@ -52,9 +52,24 @@ class WatchlistCreateForm(forms.Form):
 class WatchlistSettingsForm(forms.ModelForm):
     class Meta:
         model = Watchlist
-        fields = ["name", "poll_interval"]
-        labels = {"poll_interval": "pollInterval"}
-        help_texts = {"poll_interval": POLL_INTERVAL_HELP}
+        fields = ["name", "poll_interval", "visibility", "shared_groups"]
+        labels = {"poll_interval": "pollInterval", "visibility": "Who can see it", "shared_groups": "Groups"}
+        help_texts = {
+            "poll_interval": POLL_INTERVAL_HELP,
+            "shared_groups": "With “Members of chosen groups”: which of your groups. Only you can change it.",
+        }
+        widgets = {"visibility": forms.RadioSelect, "shared_groups": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An owner shares with groups they belong to, never with strangers' groups.
+        self.fields["shared_groups"].queryset = self.instance.owner.groups.all()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("visibility") == Visibility.GROUPS and not cleaned.get("shared_groups"):
+            self.add_error("shared_groups", "Choose at least one group to share with.")
+        return cleaned
 
 
 class AddJobsForm(forms.Form):

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
 from jobsite.statuses.models import JobStatus
 from jobsite.upstream.models import Connection
+
+
+class Visibility(models.TextChoices):
+    PRIVATE = "private", "Private: only me"
+    SIGNED_IN = "signed_in", "Everyone signed in to jobsite (read-only)"
+    GROUPS = "groups", "Members of chosen groups (read-only)"
 
 
 class Watchlist(models.Model):
@@ -17,6 +24,8 @@ class Watchlist(models.Model):
     poll_interval = models.PositiveIntegerField(
         "pollInterval (seconds)", validators=[MinValueValidator(1), MaxValueValidator(3600)]
     )
+    visibility = models.CharField(max_length=20, choices=Visibility.choices, default=Visibility.PRIVATE)
+    shared_groups = models.ManyToManyField(Group, blank=True, related_name="shared_watchlists")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

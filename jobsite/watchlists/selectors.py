@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, QuerySet
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from jobsite.statuses.models import JobStatus, display_state, is_settled
 from jobsite.upstream import states
-from jobsite.watchlists.models import Watchlist, WatchlistJob
+from jobsite.watchlists.models import Visibility, Watchlist, WatchlistJob
 
 # Summary order: the seven states, then jobsite's own pseudo-states.
 SUMMARY_STATES = (*states.STATES, states.UNKNOWN, states.NOT_FOUND, states.PENDING)
@@ -48,9 +49,25 @@ class Summary:
         return next((state for state in WORST_FIRST if state in present), states.COMPLETED)
 
 
+def watchlists_visible_to(user) -> QuerySet[Watchlist]:
+    """Owned, shared with every signed-in user, or shared with one of the user's groups."""
+    shared = Q(visibility=Visibility.SIGNED_IN) | Q(
+        visibility=Visibility.GROUPS, shared_groups__in=user.groups.all()
+    )
+    return Watchlist.objects.filter(Q(owner=user) | shared).distinct()
+
+
+def watchlist_get_for_viewer(*, user, pk: int) -> Watchlist:
+    """The watchlist if `user` may see it; 404 for everyone else, so outsiders learn nothing."""
+    return get_object_or_404(watchlists_visible_to(user).select_related("connection", "owner"), pk=pk)
+
+
 def watchlist_get_for_owner(*, user, pk: int) -> Watchlist:
-    """The watchlist if `user` owns it; 404 for everyone else, so outsiders learn nothing."""
-    return get_object_or_404(Watchlist.objects.select_related("connection"), pk=pk, owner=user)
+    """The watchlist if `user` owns it; 403 to those it is shared with (read-only), 404 to others."""
+    watchlist = watchlist_get_for_viewer(user=user, pk=pk)
+    if watchlist.owner_id != user.pk:
+        raise PermissionDenied("Only the owner of this watchlist can change it.")
+    return watchlist
 
 
 def watchlist_job_get(*, watchlist: Watchlist, job_id: str) -> WatchlistJob:
@@ -109,11 +126,14 @@ def watchlist_summary(*, watchlist: Watchlist) -> Summary:
     return _summaries(watchlist.jobs.all()).get(watchlist.pk, EMPTY)
 
 
-def watchlists_for_owner(*, user) -> list[tuple[Watchlist, Summary]]:
-    """The user's watchlists with per-state counts: two queries however many lists and jobs."""
-    watchlists = list(Watchlist.objects.filter(owner=user).select_related("connection"))
-    summaries = _summaries(WatchlistJob.objects.filter(watchlist__owner=user))
-    return [(watchlist, summaries.get(watchlist.pk, EMPTY)) for watchlist in watchlists]
+def watchlists_for_home(*, user) -> tuple[list[tuple[Watchlist, Summary]], list[tuple[Watchlist, Summary]]]:
+    """(the user's own, those shared with them), each with per-state counts, in three queries."""
+    watchlists = list(watchlists_visible_to(user).select_related("connection", "owner"))
+    summaries = _summaries(WatchlistJob.objects.filter(watchlist__in=[w.pk for w in watchlists]))
+    own, shared = [], []
+    for watchlist in watchlists:
+        (own if watchlist.owner_id == user.pk else shared).append((watchlist, summaries.get(watchlist.pk, EMPTY)))
+    return own, shared
 
 
 def watchlist_live_checked_at(*, watchlist: Watchlist) -> datetime | None:

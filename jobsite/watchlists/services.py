@@ -11,8 +11,8 @@ from django.db.models import Min
 from jobsite.statuses.models import JobStatus
 from jobsite.statuses.services import RefreshOutcome, job_statuses_ensure, job_statuses_refresh
 from jobsite.upstream.models import Connection
-from jobsite.watchlists.models import Watchlist, WatchlistJob
-from jobsite.watchlists.selectors import watchlist_statuses
+from jobsite.watchlists.models import Visibility, Watchlist, WatchlistJob
+from jobsite.watchlists.selectors import watchlist_statuses, watchlists_visible_to
 
 
 class CapacityExceeded(Exception):
@@ -33,10 +33,15 @@ def watchlist_create(
     return watchlist
 
 
-def watchlist_update(*, watchlist: Watchlist, name: str, poll_interval: int) -> Watchlist:
+@transaction.atomic
+def watchlist_update(
+    *, watchlist: Watchlist, name: str, poll_interval: int, visibility: str, shared_groups
+) -> Watchlist:
     watchlist.name = name
     watchlist.poll_interval = poll_interval
-    watchlist.save(update_fields=["name", "poll_interval", "updated_at"])
+    watchlist.visibility = visibility
+    watchlist.save(update_fields=["name", "poll_interval", "visibility", "updated_at"])
+    watchlist.shared_groups.set(shared_groups if visibility == Visibility.GROUPS else [])
     return watchlist
 
 
@@ -83,14 +88,15 @@ def watchlist_delete(*, watchlist: Watchlist) -> None:
     watchlist.delete()
 
 
-def watchlists_refresh_for_owner(*, user) -> list[RefreshOutcome]:
-    """Bring every job of the user's watchlists up to date: one upstream round per connection.
+def watchlists_refresh_for_viewer(*, user) -> list[RefreshOutcome]:
+    """Bring every job the user can see up to date: one upstream round per connection.
 
     A job in several watchlists is asked about once, at the shortest pollInterval that holds it.
     """
     outcomes = []
+    visible = watchlists_visible_to(user).values("pk")
     per_connection = (
-        Watchlist.objects.filter(owner=user)
+        Watchlist.objects.filter(pk__in=visible)
         .values("connection_id")
         .annotate(shortest=Min("poll_interval"))
         .order_by()
@@ -99,7 +105,7 @@ def watchlists_refresh_for_owner(*, user) -> list[RefreshOutcome]:
     for row in per_connection:
         scope = JobStatus.objects.filter(
             pk__in=WatchlistJob.objects.filter(
-                watchlist__owner=user, watchlist__connection_id=row["connection_id"]
+                watchlist__in=visible, watchlist__connection_id=row["connection_id"]
             ).values("status_id")
         )
         outcomes.append(

@@ -26,10 +26,10 @@ from jobsite.watchlists.models import Watchlist
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    outcomes = services.watchlists_refresh_for_owner(user=request.user)
-    watchlists = selectors.watchlists_for_owner(user=request.user)
+    outcomes = services.watchlists_refresh_for_viewer(user=request.user)
+    own, shared = selectors.watchlists_for_home(user=request.user)
     problems = [outcome.problem for outcome in outcomes if outcome.problem]
-    return render(request, "watchlists/home.html", {"watchlists": watchlists, "problems": problems})
+    return render(request, "watchlists/home.html", {"watchlists": own, "shared": shared, "problems": problems})
 
 
 @login_required
@@ -57,9 +57,16 @@ def watchlist_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def watchlist_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
+    watchlist = selectors.watchlist_get_for_viewer(user=request.user, pk=pk)
     live = live_view(watchlist=watchlist, job_filter=JobFilter.from_params(request.GET))
-    context = {"live": live, "watchlist": watchlist, "add_form": AddJobsForm(), "sorts": SORTS}
+    context = {
+        "live": live,
+        "watchlist": watchlist,
+        "can_edit": watchlist.owner_id == request.user.pk,
+        "add_form": AddJobsForm(),
+        "sorts": SORTS,
+        "page_url": request.build_absolute_uri(watchlist.get_absolute_url()),
+    }
     return render(request, "watchlists/detail.html", context)
 
 
@@ -70,16 +77,17 @@ def watchlist_live(request: HttpRequest, pk: int) -> HttpResponse:
 
     Answers 286 (htmx: stop polling) once every job is settled and upstream is healthy.
     """
-    watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
+    watchlist = selectors.watchlist_get_for_viewer(user=request.user, pk=pk)
     live = live_view(
         watchlist=watchlist, job_filter=JobFilter.from_params(request.GET), since=request.GET.get("since")
     )
+    context = {"live": live, "watchlist": watchlist, "can_edit": watchlist.owner_id == request.user.pk}
     if live.unchanged:
         response = HttpResponse(status=204)
     elif live.whole:
-        response = reswap(render(request, "watchlists/_live.html", {"live": live, "watchlist": watchlist}), "innerHTML")
+        response = reswap(render(request, "watchlists/_live.html", context), "innerHTML")
     else:
-        response = render(request, "watchlists/_live_changes.html", {"live": live, "watchlist": watchlist})
+        response = render(request, "watchlists/_live_changes.html", context)
     if live.summary.done and not live.problem:
         response.status_code = HttpResponseStopPolling.status_code
     if live.checked_at:
@@ -92,7 +100,7 @@ def watchlist_live(request: HttpRequest, pk: int) -> HttpResponse:
 def watchlist_job(request: HttpRequest, pk: int, job_id: UUID) -> HttpResponse:
     """One job: its state, its whole output and the history jobsite observed."""
     job_id = str(job_id)
-    watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
+    watchlist = selectors.watchlist_get_for_viewer(user=request.user, pk=pk)
     job = selectors.watchlist_job_get(watchlist=watchlist, job_id=job_id)
     timeline = job_timeline(connection=watchlist.connection, job_id=job_id)
     return render(request, "watchlists/job.html", {"watchlist": watchlist, "job": job, "timeline": timeline})
@@ -119,7 +127,7 @@ def watchlist_job_label(request: HttpRequest, pk: int, job_id: UUID) -> HttpResp
 @require_GET
 def watchlist_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """The current states (as the store knows them) of the jobs the filter keeps, as a download."""
-    watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
+    watchlist = selectors.watchlist_get_for_viewer(user=request.user, pk=pk)
     job_filter = JobFilter.from_params(request.GET)
     rows = export.export_rows(job_filter.ordered(watchlist.jobs.select_related("status")).iterator())
     filename = export.export_filename(watchlist, job_filter, fmt)
@@ -141,6 +149,8 @@ def watchlist_edit(request: HttpRequest, pk: int) -> HttpResponse:
             watchlist=watchlist,
             name=form.cleaned_data["name"],
             poll_interval=form.cleaned_data["poll_interval"],
+            visibility=form.cleaned_data["visibility"],
+            shared_groups=form.cleaned_data["shared_groups"],
         )
         messages.success(request, "Settings saved.")
         return redirect(watchlist)

@@ -9,7 +9,7 @@ from .conftest import new_ids
 
 READ_URLS = ["watchlist", "watchlist_live", "watchlist_edit", "watchlist_delete"]
 WRITES = [
-    ("watchlist_edit", {"name": "Renamed", "poll_interval": "5"}),
+    ("watchlist_edit", {"name": "Renamed", "poll_interval": "5", "visibility": "signed_in"}),
     ("watchlist_add_jobs", {"job_ids": "11111111-2222-3333-4444-555555555555"}),
     ("watchlist_remove_jobs", {"job_ids": "11111111-2222-3333-4444-555555555555"}),
     ("watchlist_delete", {}),

@@ -120,14 +120,14 @@ def test_it_removes_one_or_several_ids(owner_client, make_watchlist):
 
 def test_it_renames_and_changes_the_poll_interval(owner_client, make_watchlist):
     watchlist = make_watchlist()
-    owner_client.post(reverse("watchlist_edit", args=[watchlist.pk]), {"name": "Morning", "poll_interval": "9"})
+    owner_client.post(reverse("watchlist_edit", args=[watchlist.pk]), {"name": "Morning", "poll_interval": "9", "visibility": "private"})
     watchlist.refresh_from_db()
     assert (watchlist.name, watchlist.poll_interval) == ("Morning", 9)
 
 
 def test_it_refuses_a_poll_interval_below_one(owner_client, make_watchlist):
     watchlist = make_watchlist(poll_interval=4)
-    response = owner_client.post(reverse("watchlist_edit", args=[watchlist.pk]), {"name": "x", "poll_interval": "0"})
+    response = owner_client.post(reverse("watchlist_edit", args=[watchlist.pk]), {"name": "x", "poll_interval": "0", "visibility": "private"})
     assert response.status_code == 400
     watchlist.refresh_from_db()
     assert watchlist.poll_interval == 4
