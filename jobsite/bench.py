@@ -13,11 +13,14 @@ PostgreSQL database `jobsite_bench` with Redis db 15 (both emptied first). It pr
    server process, and while 100 viewers do on PostgreSQL + Redis with one and with two server
    processes (viewers split evenly). A viewer behaves like htmx: it loads the live partial once,
    then every second asks `/live/?since=<cursor>` and keeps the newest cursor it is sent; a tick
-   that comes while its request is still out is dropped, as hx-sync does by default. Counting
-   starts after one first observation has filled the store.
+   that comes while its request is still out is dropped, as hx-sync does by default. One first
+   observation fills the store before the viewers open the page; counting starts once every
+   viewer has loaded it (the ramp-up is reported), so the window shows the steady state.
 2. Sizes and times for 1,000 jobs (SQLite, one process): a full render, an unchanged refresh and a
    refresh in which one job changed. Times are wall time per request measured by this client on
-   loopback (the median of `--samples`), so they include HTTP overhead but no network.
+   loopback (the median of `--samples`), each request on a new connection: on a kept-alive
+   connection runserver's answers stall about 40 ms (its small header writes meet Nagle's
+   algorithm and the client's delayed ACK), which would drown the differences measured here.
 3. An all-terminal watchlist: upstream requests during `--terminal-seconds` after its first
    observation, while a viewer keeps polling although a browser would stop at the first 286.
    It runs alongside the load scenarios, on its own simulator, server and database, so that the
@@ -75,6 +78,7 @@ POSTGRES_ROLES = ("postgres", "root")
 REDIS_URL = "redis://127.0.0.1:6379/15"
 REQUEST_TIMEOUT = 30.0
 SERVER_START_TIMEOUT = 30.0
+RAMP_UP_TIMEOUT = 60.0  # the longest the viewers get to load the page before counting starts
 # Mirrors jobsite.watchlists.live.COMMIT_MARGIN: a refresh re-sends rows revised up to this long
 # before its cursor, so a cursor meant to see no change must be rendered this long after the last one.
 COMMIT_MARGIN_SECONDS = 2.0
@@ -121,10 +125,11 @@ class LoadResult:
     processes: int
     seconds: float
     first_observation_requests: int | None = None  # upstream requests of the warm-up refresh
+    ramp_up_seconds: float | None = None  # until every viewer had loaded the page; not counted
     upstream_requests: int | None = None  # during the window, after the first observation
     job_ids_requested: int | None = None
-    refreshes: int = 0  # site requests the viewers completed
-    answers: dict[str, int] = field(default_factory=dict)  # HTTP status -> count
+    refreshes: int = 0  # site requests the viewers completed, ramp-up included
+    answers: dict[str, int] = field(default_factory=dict)  # HTTP status -> count, ramp-up included
     failures: dict[str, int] = field(default_factory=dict)  # exception name -> count
     median_ms: float | None = None
     skipped: str | None = None
@@ -432,8 +437,23 @@ def fetch(session: requests.Session, url: str, params: dict[str, Any] | None = N
     )
 
 
-def view(session: requests.Session, url: str, *, start_after: float, stop: threading.Event, tally: Tally) -> None:
-    """One tab: the partial once, then a refresh with the newest cursor every POLL_SECONDS."""
+def fetch_on_new_connection(site: Site, url: str, params: dict[str, Any] | None = None) -> Sample:
+    """One request on a connection of its own: see the module docstring on runserver and keep-alive."""
+    with site.viewer_session() as session:
+        return fetch(session, url, params)
+
+
+def view(
+    session: requests.Session,
+    url: str,
+    *,
+    start_after: float,
+    stop: threading.Event,
+    loaded: threading.Semaphore,
+    tally: Tally,
+) -> None:
+    """One tab: the partial once (then `loaded` is released), then a refresh with the newest
+    cursor every POLL_SECONDS."""
     if stop.wait(start_after):
         return
     cursor: str | None = None
@@ -446,6 +466,8 @@ def view(session: requests.Session, url: str, *, start_after: float, stop: threa
         else:
             tally.answers[str(sample.status)] += 1
             tally.seconds.append(sample.seconds)
+            if cursor is None and sample.cursor:
+                loaded.release()
             cursor = sample.cursor or cursor
         next_tick += POLL_SECONDS
         now = time.monotonic()
@@ -454,28 +476,44 @@ def view(session: requests.Session, url: str, *, start_after: float, stop: threa
         stop.wait(next_tick - now)
 
 
+@dataclass
+class Watch:
+    tally: Tally
+    upstream: dict[str, int]  # the simulator's counts for the window
+    ramp_up_seconds: float
+
+
 def watch(
     site: Site, watchlist: str, *, viewers: int, seconds: float, simulator: Simulator, abort: threading.Event
-) -> tuple[Tally, dict[str, int]]:
-    """`viewers` tabs on the watchlist for `seconds`, starting within the first second, spread over
-    the server processes. Returns what they saw and the simulator's counts for the window."""
+) -> Watch:
+    """`viewers` tabs on the watchlist, opened within the first second and spread over the server
+    processes; once all have loaded the page, upstream traffic is counted for `seconds`."""
     stop = threading.Event()
+    loaded = threading.Semaphore(0)
     rng = random.Random(viewers)
     tallies = [Tally() for _ in range(viewers)]
     threads = [
         threading.Thread(
             target=view,
             args=(site.viewer_session(), site.live_url(watchlist, number % len(site.urls))),
-            kwargs={"start_after": rng.uniform(0, POLL_SECONDS), "stop": stop, "tally": tallies[number]},
+            kwargs={
+                "start_after": rng.uniform(0, POLL_SECONDS),
+                "stop": stop,
+                "loaded": loaded,
+                "tally": tallies[number],
+            },
             name=f"viewer-{number}",
             daemon=True,
         )
         for number in range(viewers)
     ]
-    simulator.reset_stats()
+    started = time.monotonic()
     for thread in threads:
         thread.start()
     try:
+        wait_for_loads(loaded, viewers, deadline=started + RAMP_UP_TIMEOUT)
+        ramp_up = time.monotonic() - started
+        simulator.reset_stats()
         abort.wait(seconds)
         upstream = simulator.stats()
     finally:
@@ -485,7 +523,15 @@ def watch(
     total = Tally()
     for tally in tallies:
         total.merge(tally)
-    return total, upstream
+    return Watch(tally=total, upstream=upstream, ramp_up_seconds=ramp_up)
+
+
+def wait_for_loads(loaded: threading.Semaphore, viewers: int, *, deadline: float) -> None:
+    """Until every viewer has loaded the page, or the deadline (a viewer that never loads counts
+    as a failure in its tally, and must not hold the run up)."""
+    for _ in range(viewers):
+        if not loaded.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            return
 
 
 # Scenarios.
@@ -512,15 +558,15 @@ def measure_load(
             simulator.reset_stats()
             fetch(site.viewer_session(), site.live_url("watched"))  # the first observation
             result.first_observation_requests = simulator.stats()["statuses_requests"]
-            tally, upstream = watch(
-                site, "watched", viewers=viewers, seconds=seconds, simulator=simulator, abort=abort
-            )
+            watched = watch(site, "watched", viewers=viewers, seconds=seconds, simulator=simulator, abort=abort)
     except ScenarioSkipped as skipped:
         progress(f"{scenario}: skipped, {skipped}")
         result.skipped = str(skipped)
         return result
-    result.upstream_requests = upstream["statuses_requests"]
-    result.job_ids_requested = upstream["job_ids_requested"]
+    tally = watched.tally
+    result.ramp_up_seconds = watched.ramp_up_seconds
+    result.upstream_requests = watched.upstream["statuses_requests"]
+    result.job_ids_requested = watched.upstream["job_ids_requested"]
     result.refreshes = len(tally.seconds)
     result.answers = dict(sorted(tally.answers.items()))
     result.failures = dict(tally.failures)
@@ -556,27 +602,26 @@ def measure_sizes(simulator: Simulator, samples: int) -> list[SizeResult]:
         "quiet": WatchlistSpec(job_ids, QUIET_POLL_SECONDS),
     }
     with fresh_site(postgres=False, processes=1, simulator=simulator, watchlists=watchlists) as site:
-        session = site.viewer_session()
         live_url, quiet_url = site.live_url("live"), site.live_url("quiet")
-        fetch(session, live_url)  # the first observation: every job is now active in the store
+        fetch_on_new_connection(site, live_url)  # the first observation: every job is now active in the store
         time.sleep(COMMIT_MARGIN_SECONDS + 0.5)  # so that later cursors no longer re-send those rows
-        first_page = [fetch(session, quiet_url) for _ in range(samples)]
+        first_page = [fetch_on_new_connection(site, quiet_url) for _ in range(samples)]
         page_count = math.ceil(JOBS / first_page[0].rows)
         other_pages = [
-            [fetch(session, quiet_url, {"page": page}) for _ in range(samples)]
+            [fetch_on_new_connection(site, quiet_url, {"page": page}) for _ in range(samples)]
             for page in range(2, page_count + 1)
         ]
         cursor = first_page[-1].cursor
-        unchanged = [fetch(session, quiet_url, {"since": cursor}) for _ in range(samples)]
+        unchanged = [fetch_on_new_connection(site, quiet_url, {"since": cursor}) for _ in range(samples)]
         with_upstream, from_store = measure_one_change(
-            simulator, session, live_url=live_url, quiet_url=quiet_url, job_id=job_ids[0],
+            simulator, site, live_url=live_url, quiet_url=quiet_url, job_id=job_ids[0],
             quiet_cursor=cursor, samples=samples,
         )
     pages = [summarize("", page) for page in (first_page, *other_pages)]
     return [
         summarize(f"full render (page 1 of {page_count})", first_page),
         SizeResult(
-            response=f"full render, all {page_count} pages summed",
+            response=f"full render of all {JOBS:,} rows ({page_count} pages, summed)",
             answers=dict(sum((Counter(page.answers) for page in pages), Counter())),
             rows=sum(page.rows for page in pages),
             body_bytes=sum(page.body_bytes for page in pages),
@@ -592,7 +637,7 @@ def measure_sizes(simulator: Simulator, samples: int) -> list[SizeResult]:
 
 def measure_one_change(
     simulator: Simulator,
-    session: requests.Session,
+    site: Site,
     *,
     live_url: str,
     quiet_url: str,
@@ -604,17 +649,17 @@ def measure_one_change(
     asks upstream about all 1,000 jobs and sends the one changed row, and the quiet list sends the
     same row from the store. It is always the same job, so the row a cursor re-sends within the
     commit margin is that one row."""
-    live_cursor = fetch(session, live_url).cursor  # fresh: rendered after the first observation's margin
+    live_cursor = fetch_on_new_connection(site, live_url).cursor  # fresh: rendered after the first observation's margin
     checked = time.monotonic()
     with_upstream, from_store = [], []
     for round_number in range(samples):
         simulator.set_state(job_id, "active", output=f"bench round {round_number}")
         time.sleep(max(0.0, checked + POLL_SECONDS + 0.05 - time.monotonic()))  # every job due again
-        sample = fetch(session, live_url, {"since": live_cursor})
+        sample = fetch_on_new_connection(site, live_url, {"since": live_cursor})
         checked = time.monotonic()
         live_cursor = sample.cursor or live_cursor
         with_upstream.append(sample)
-        sample = fetch(session, quiet_url, {"since": quiet_cursor})
+        sample = fetch_on_new_connection(site, quiet_url, {"since": quiet_cursor})
         quiet_cursor = sample.cursor or quiet_cursor
         from_store.append(sample)
     return with_upstream, from_store
@@ -635,9 +680,7 @@ def summarize(response: str, samples: list[Sample]) -> SizeResult:
 # Targets and the report.
 
 
-def ratio(numerator: float | None, denominator: float | None) -> float | None:
-    if numerator is None or denominator is None:
-        return None
+def ratio(numerator: float, denominator: float) -> float:
     if denominator == 0:
         return 1.0 if numerator == 0 else math.inf
     return numerator / denominator
@@ -666,23 +709,25 @@ def evaluate(load: list[LoadResult], sizes: list[SizeResult], terminal: LoadResu
             f"status line + headers {unchanged.header_bytes:,} B",
         ),
     ]
+    # The issue's reference is a render of all 1,000 rows; the site now pages them, so that is the sum
+    # of its pages. What one full refresh sends (page 1) is shown alongside.
     wire = {size.response: size.body_bytes + size.header_bytes for size in (full, all_pages, unchanged)}
-    cheaper_time = ratio(full.median_ms, unchanged.median_ms)
-    cheaper_bytes = ratio(wire[full.response], wire[unchanged.response])
+    cheaper_time = ratio(all_pages.median_ms, unchanged.median_ms)
+    cheaper_bytes = ratio(wire[all_pages.response], wire[unchanged.response])
     targets.append(
         Target(
-            f"unchanged refresh ≥ {TARGET_CHEAPER:g} × cheaper than a full render: time",
-            cheaper_time is not None and cheaper_time >= TARGET_CHEAPER,
-            f"{full.median_ms:.1f} ms / {unchanged.median_ms:.1f} ms = {cheaper_time:.1f}× "
-            f"(all {all_pages.rows:,} rows: {ratio(all_pages.median_ms, unchanged.median_ms):.1f}×)",
+            f"unchanged refresh ≥ {TARGET_CHEAPER:g} × cheaper than a full {JOBS:,}-row render: time",
+            cheaper_time >= TARGET_CHEAPER,
+            f"{all_pages.median_ms:.1f} ms / {unchanged.median_ms:.1f} ms = {cheaper_time:.1f}× "
+            f"(vs page 1 alone, {full.rows} rows: {ratio(full.median_ms, unchanged.median_ms):.1f}×)",
         )
     )
     targets.append(
         Target(
-            f"unchanged refresh ≥ {TARGET_CHEAPER:g} × cheaper than a full render: bytes on the wire",
-            cheaper_bytes is not None and cheaper_bytes >= TARGET_CHEAPER,
-            f"{wire[full.response]:,} B / {wire[unchanged.response]:,} B = {cheaper_bytes:.1f}× "
-            f"(all {all_pages.rows:,} rows: {ratio(wire[all_pages.response], wire[unchanged.response]):.1f}×)",
+            f"unchanged refresh ≥ {TARGET_CHEAPER:g} × cheaper than a full {JOBS:,}-row render: bytes on the wire",
+            cheaper_bytes >= TARGET_CHEAPER,
+            f"{wire[all_pages.response]:,} B / {wire[unchanged.response]:,} B = {cheaper_bytes:.1f}× "
+            f"(vs page 1 alone: {ratio(wire[full.response], wire[unchanged.response]):.1f}×)",
         )
     )
     targets.append(
@@ -698,13 +743,18 @@ def evaluate(load: list[LoadResult], sizes: list[SizeResult], terminal: LoadResu
 
 
 def ratio_target(name: str, measured: LoadResult, baseline: LoadResult, limit: float) -> Target:
-    if measured.skipped or baseline.skipped:
+    if (
+        measured.upstream_requests is None
+        or baseline.upstream_requests is None
+        or measured.job_ids_requested is None
+        or baseline.job_ids_requested is None
+    ):
         return Target(name, None, f"not measured: {measured.skipped or baseline.skipped}")
     requests_ratio = ratio(measured.upstream_requests, baseline.upstream_requests)
     ids_ratio = ratio(measured.job_ids_requested, baseline.job_ids_requested)
     return Target(
         name,
-        requests_ratio is not None and requests_ratio <= limit,
+        requests_ratio <= limit,
         f"{measured.upstream_requests} / {baseline.upstream_requests} = {requests_ratio:.2f}× "
         f"(job IDs: {ids_ratio:.2f}×)",
     )
@@ -742,6 +792,7 @@ def report(load: list[LoadResult], sizes: list[SizeResult], terminal: LoadResult
             f"skipped: {result.skipped}" if result.skipped else optional(result.upstream_requests),
             optional(result.job_ids_requested),
             optional(result.first_observation_requests),
+            optional(result.ramp_up_seconds, ".1f"),
             f"{result.refreshes:,}",
             optional(result.median_ms, ".1f"),
             format_answers(result.answers, result.failures),
@@ -763,14 +814,16 @@ def report(load: list[LoadResult], sizes: list[SizeResult], terminal: LoadResult
     verdicts = {True: "PASS", False: "FAIL", None: "SKIP"}
     lines = [
         f"Upstream load: one {JOBS:,}-job watchlist (all jobs active upstream), pollInterval {POLL_SECONDS} s, "
-        f"{seconds:g} s per run, counted after the first observation",
+        f"{seconds:g} s per run, counted once every viewer has loaded the page (ramp-up); refreshes, "
+        "median ms (client wall time, kept-alive connections) and answers cover the whole run",
         table(
-            ["scenario", "viewers", "upstream req", "job IDs", "1st obs req", "refreshes", "median ms", "answers"],
+            ["scenario", "viewers", "upstream req", "job IDs", "1st obs req", "ramp-up s", "refreshes", "median ms",
+             "answers"],
             load_rows,
         ),
         "",
         f"Responses for {JOBS:,} jobs (SQLite, 1 process): medians of {sizes[0].samples} requests; "
-        "time is wall time per request measured by the client on loopback",
+        "time is wall time per request measured by the client on loopback, on a new connection each",
         table(["response", "HTTP", "rows", "body B", "headers B", "median ms"], size_rows),
         "",
         f"All-terminal watchlist ({JOBS:,} jobs completed upstream, pollInterval {POLL_SECONDS} s), "

@@ -193,7 +193,8 @@ def watchlist_add_jobs(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def watchlist_remove_jobs(request: HttpRequest, pk: int) -> HttpResponse:
     watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
-    form = RemoveJobsForm(request.POST)
+    # Ticked rows send job_ids once each; the paste box sends one text. Both read as one paste.
+    form = RemoveJobsForm({"job_ids": "\n".join(request.POST.getlist("job_ids"))})
     if not form.is_valid():
         return _render_manage(request, watchlist, remove_form=form)
     removed = services.watchlist_remove_jobs(

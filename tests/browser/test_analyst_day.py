@@ -119,3 +119,18 @@ def test_pausing_stops_the_requests_and_resuming_starts_them(page, open_watchlis
     page.get_by_role("button", name="Resume live updates").click()
     page.wait_for_timeout(2000)
     assert len(refreshes) > paused_at
+
+
+def test_it_copies_and_removes_the_selected_rows(page, open_watchlist):
+    watchlist, active, done = open_watchlist
+    page.get_by_label(f"Select job {active[0]}").check()
+    page.get_by_label(f"Select job {done}").check()
+    expect(page.locator("#bulk-count")).to_have_text("2 selected")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy selected IDs").click()
+    expect(page.get_by_role("button", name="Copied 2")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()").split("\n") == [active[0], done]
+    page.get_by_role("button", name="Remove selected").click()
+    expect(page.get_by_text("Removed 2 jobs.")).to_be_visible()
+    expect(rows(page)).to_have_count(1)
+    expect(page.locator(f'tr[data-job-id="{active[1]}"]')).to_have_count(1)
