@@ -12,6 +12,10 @@ from django_htmx.http import HttpResponseStopPolling, reswap
 from jobsite.statuses.selectors import job_timeline
 from jobsite.watchlists import export, selectors, services
 from jobsite.watchlists.filters import SORTS, JobFilter
+from jobsite.watchlists.templatetags.job_display import output_text
+
+# Longer outputs are cut on screen (a browser chokes on megabytes of <pre>); the download is whole.
+OUTPUT_ON_SCREEN = 50_000
 from jobsite.watchlists.live import CHECKED_HEADER, live_view
 from jobsite.watchlists.forms import (
     AddJobsForm,
@@ -103,7 +107,33 @@ def watchlist_job(request: HttpRequest, pk: int, job_id: UUID) -> HttpResponse:
     watchlist = selectors.watchlist_get_for_viewer(user=request.user, pk=pk)
     job = selectors.watchlist_job_get(watchlist=watchlist, job_id=job_id)
     timeline = job_timeline(connection=watchlist.connection, job_id=job_id)
-    return render(request, "watchlists/job.html", {"watchlist": watchlist, "job": job, "timeline": timeline})
+    output = output_text(job.status.output)
+    context = {
+        "watchlist": watchlist,
+        "job": job,
+        "timeline": timeline,
+        "output": output[:OUTPUT_ON_SCREEN],
+        "output_size": len(output),
+        "output_cut": len(output) > OUTPUT_ON_SCREEN,
+    }
+    return render(request, "watchlists/job.html", context)
+
+
+@login_required
+@require_GET
+def watchlist_job_output(request: HttpRequest, pk: int, job_id: UUID) -> HttpResponse:
+    """The whole output of a job as a download: JSON when it is JSON, plain text otherwise."""
+    watchlist = selectors.watchlist_get_for_viewer(user=request.user, pk=pk)
+    job = selectors.watchlist_job_get(watchlist=watchlist, job_id=str(job_id))
+    output = job.status.output
+    if isinstance(output, str):
+        response = HttpResponse(output, content_type="text/plain; charset=utf-8")
+        extension = "txt"
+    else:
+        response = JsonResponse(output, safe=False, json_dumps_params={"indent": 2})
+        extension = "json"
+    response["Content-Disposition"] = f'attachment; filename="job-{job_id}-output.{extension}"'
+    return response
 
 
 @login_required

@@ -16,6 +16,7 @@ READS = [
     ("watchlist", {}),
     ("watchlist_live", {}),
     ("watchlist_job", {"job_id": JOB}),
+    ("watchlist_job_output", {"job_id": JOB}),
     ("watchlist_export_csv", {}),
     ("watchlist_export_json", {}),
 ]
