@@ -223,6 +223,7 @@ def fresh_site(
         if postgres:
             env["DATABASE_URL"] = stack.enter_context(postgres_database())
             env["REDIS_URL"] = stack.enter_context(emptied_redis())
+            env["DATABASE_CONN_MAX_AGE"] = "0"  # see POSTGRES_CONN_MAX_AGE_NOTE
         manage(env, "migrate", "--noinput")
         pks = seed(env, simulator=simulator, watchlists=watchlists)
         urls = [

@@ -82,3 +82,8 @@ class RemoveJobsForm(forms.Form):
 
 class LabelForm(forms.Form):
     label = forms.CharField(max_length=80, required=False, strip=True)
+
+
+class QuickLookForm(forms.Form):
+    connection = forms.ModelChoiceField(queryset=Connection.objects.all(), empty_label=None)
+    job_ids = JobIdsField(help_text="Paste job IDs to see their states now, without saving anything.")

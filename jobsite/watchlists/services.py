@@ -125,3 +125,19 @@ def watchlist_refresh(*, watchlist: Watchlist) -> RefreshOutcome:
         scope=watchlist_statuses(watchlist=watchlist),
         max_age=timedelta(seconds=watchlist.poll_interval),
     )
+
+
+def quick_look(*, connection: Connection, job_ids: list[str]) -> tuple[list[JobStatus], RefreshOutcome]:
+    """States of pasted jobs, fresh from upstream where needed, without saving a watchlist."""
+    if len(job_ids) > settings.JOBSITE_MAX_JOBS_PER_WATCHLIST:
+        raise CapacityExceeded(
+            f"A quick look takes at most {settings.JOBSITE_MAX_JOBS_PER_WATCHLIST:,} jobs; "
+            f"this paste has {len(job_ids):,}."
+        )
+    job_statuses_ensure(connection=connection, job_ids=job_ids)
+    scope = JobStatus.objects.filter(connection=connection, job_id__in=job_ids)
+    outcome = job_statuses_refresh(
+        connection=connection, scope=scope, max_age=timedelta(seconds=connection.poll_interval)
+    )
+    by_id = {status.job_id: status for status in scope}
+    return [by_id[job_id] for job_id in job_ids], outcome

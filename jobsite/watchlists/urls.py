@@ -5,6 +5,7 @@ from jobsite.watchlists import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("watchlists/new/", views.watchlist_new, name="watchlist_new"),
+    path("quick-look/", views.quick_look, name="quick_look"),
     path("watchlists/<int:pk>/", views.watchlist_detail, name="watchlist"),
     path("watchlists/<int:pk>/live/", views.watchlist_live, name="watchlist_live"),
     path("watchlists/<int:pk>/jobs/<uuid:job_id>/", views.watchlist_job, name="watchlist_job"),

@@ -20,6 +20,7 @@ from jobsite.watchlists.live import CHECKED_HEADER, live_view
 from jobsite.watchlists.forms import (
     AddJobsForm,
     LabelForm,
+    QuickLookForm,
     RemoveJobsForm,
     WatchlistCreateForm,
     WatchlistSettingsForm,
@@ -33,7 +34,30 @@ def home(request: HttpRequest) -> HttpResponse:
     outcomes = services.watchlists_refresh_for_viewer(user=request.user)
     own, shared = selectors.watchlists_for_home(user=request.user)
     problems = [outcome.problem for outcome in outcomes if outcome.problem]
-    return render(request, "watchlists/home.html", {"watchlists": own, "shared": shared, "problems": problems})
+    context = {"watchlists": own, "shared": shared, "problems": problems, "quick_form": QuickLookForm()}
+    return render(request, "watchlists/home.html", context)
+
+
+@login_required
+@require_POST
+def quick_look(request: HttpRequest) -> HttpResponse:
+    """See pasted jobs' states at once; a button there saves them as a watchlist."""
+    form = QuickLookForm(request.POST)
+    context = {"form": form}
+    if form.is_valid():
+        parsed = form.cleaned_data["job_ids"]
+        connection = form.cleaned_data["connection"]
+        try:
+            statuses, outcome = services.quick_look(connection=connection, job_ids=parsed.job_ids)
+        except services.CapacityExceeded as error:
+            form.add_error("job_ids", str(error))
+        else:
+            save_form = WatchlistCreateForm(
+                initial={"connection": connection, "job_ids": "\n".join(parsed.job_ids), "name": "Quick look"}
+            )
+            context |= {"statuses": statuses, "problem": outcome.problem, "parsed": parsed, "save_form": save_form,
+                        "connection": connection}
+    return render(request, "watchlists/quick_look.html", context, status=200 if form.is_valid() else 400)
 
 
 @login_required

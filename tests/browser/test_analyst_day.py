@@ -10,6 +10,11 @@ from jobsite.watchlists.services import watchlist_create
 
 pytestmark = pytest.mark.browser
 
+# Elements that stick out past the right edge, outside any scrolling box of their own.
+TOO_WIDE = """() => [...document.querySelectorAll("body *")]
+  .filter((el) => !el.parentElement.closest(".table-wrap") && el.getBoundingClientRect().right > window.innerWidth + 1)
+  .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`)"""
+
 RECORD_NOTIFICATIONS = """
 window.__notifications = [];
 const RealNotification = window.Notification;
@@ -134,3 +139,54 @@ def test_it_copies_and_removes_the_selected_rows(page, open_watchlist):
     expect(page.get_by_text("Removed 2 jobs.")).to_be_visible()
     expect(rows(page)).to_have_count(1)
     expect(page.locator(f'tr[data-job-id="{active[1]}"]')).to_have_count(1)
+
+
+def test_it_takes_a_quick_look_then_saves_it(page, sign_in, owner, connection, simulator):
+    done = simulator.submit(lifecycle="instant", count=1)[0]
+    sign_in("owner", "owner-pass-123")
+    page.get_by_label("Job IDs").fill(f"look at {done}")
+    page.get_by_role("button", name="Look").click()
+    expect(page.locator(f'tr[data-job-id="{done}"]')).to_have_attribute("data-state", "completed")
+    page.get_by_label("Name").fill("Looked at")
+    page.get_by_role("button", name="Save as watchlist").click()
+    expect(page.get_by_role("heading", name="Looked at")).to_be_visible()
+    expect(page.locator(f'tr[data-job-id="{done}"]')).to_have_attribute("data-state", "completed")
+
+
+@pytest.mark.parametrize(
+    ("name", "scheme", "viewport"),
+    [
+        ("desktop-light", "light", {"width": 1280, "height": 800}),
+        ("desktop-dark", "dark", {"width": 1280, "height": 800}),
+        ("phone-light", "light", {"width": 390, "height": 844}),
+        ("phone-dark", "dark", {"width": 390, "height": 844}),
+    ],
+)
+def test_it_reads_well_light_and_dark_on_desktop_and_phone(browser, live_server, owner, connection, simulator, name, scheme, viewport):
+    from .conftest import SCREENSHOTS
+
+    jobs = (
+        simulator.submit(lifecycle="stay_active", count=2)
+        + simulator.submit(lifecycle="instant", count=2, output={"dataSource": "snowflake.sales", "rowsSynced": 48213})
+        + simulator.submit(lifecycle="fail", count=1)
+        + simulator.submit(lifecycle="expire", count=1)
+        + simulator.submit(lifecycle="cancel", count=1)
+    )
+    watchlist = watchlist_create(owner=owner, name="Nightly loads", connection=connection, poll_interval=2, job_ids=jobs)
+    context = browser.new_context(base_url=live_server.url, viewport=viewport, color_scheme=scheme)
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("owner")
+    page.get_by_label("Password").fill("owner-pass-123")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_timeout(1500)  # let the short lifecycles reach their ends
+    page.goto(watchlist.get_absolute_url())
+    expect(page.locator('tr[data-state="failed"]')).to_have_count(1)
+    # Readable on a phone: the page never needs sideways scrolling.
+    too_wide = page.evaluate(TOO_WIDE)
+    assert not too_wide, too_wide
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (background == "rgb(20, 23, 28)") == (scheme == "dark")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png")
+    context.close()
