@@ -190,3 +190,39 @@ def test_it_reads_well_light_and_dark_on_desktop_and_phone(browser, live_server,
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png")
     context.close()
+
+
+def test_it_shares_a_watchlist_that_another_user_opens_read_only(page, sign_in, nightly, browser, live_server, other_user):
+    watchlist, active, done = nightly
+    sign_in("owner", "owner-pass-123")
+    page.goto(watchlist.get_absolute_url())
+    page.get_by_role("link", name="Manage").click()
+    page.get_by_label("Everyone signed in to jobsite (read-only)").check()
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy a link to this watchlist").click()
+    link = page.evaluate("navigator.clipboard.readText()")
+
+    other = browser.new_context(base_url=live_server.url).new_page()
+    other.goto("/accounts/login/")
+    other.get_by_label("Username").fill("other")
+    other.get_by_label("Password").fill("other-pass-123")
+    other.get_by_role("button", name="Sign in").click()
+    expect(other.get_by_role("heading", name="Shared with me")).to_be_visible()
+    other.goto(link)
+    expect(other.get_by_role("heading", name="Nightly loads")).to_be_visible()
+    expect(other.get_by_text("read-only")).to_be_visible()
+    expect(other.get_by_role("link", name="Manage")).to_have_count(0)
+    expect(rows(other)).to_have_count(3)
+    other.context.close()
+
+
+def test_it_opens_a_jobs_detail_with_pretty_json_output(page, open_watchlist, simulator):
+    watchlist, active, done = open_watchlist
+    simulator.set_state(active[0], "completed", output={"dataSource": "snowflake.sales", "rowsSynced": 48213})
+    expect(page.locator(f'tr[data-job-id="{active[0]}"]')).to_have_attribute("data-state", "completed")
+    page.get_by_role("link", name=active[0]).click()
+    expect(page.get_by_role("heading", name="Observed timeline")).to_be_visible()
+    expect(page.locator(".timeline li")).to_have_count(2)
+    expect(page.locator("pre.output-full")).to_have_text('{\n  "dataSource": "snowflake.sales",\n  "rowsSynced": 48213\n}')
