@@ -159,13 +159,32 @@ def test_it_lists_per_state_counts_on_home_fresh_from_upstream(
 ):
     make_watchlist(simulator.submit(lifecycle="instant", count=2) + new_ids(1), name="First")
     make_watchlist(simulator.submit(lifecycle="stay_active", count=3), name="Second")
-    with django_assert_max_num_queries(18):  # per connection, for any number of watchlists
+    with django_assert_max_num_queries(21):  # per connection, for any number of watchlists
         page = owner_client.get(reverse("home")).content.decode()
     assert simulator.stats()["statuses_requests"] == 1  # one round for the connection
     assert 'data-count-state="completed">Completed <b>2</b>' in page
     assert 'data-count-state="not_found">Not found <b>1</b>' in page
     assert 'data-count-state="active">Active <b>3</b>' in page
     assert "3 of 3 finished" in page and "0 of 3 finished" in page
+
+
+def test_home_costs_the_same_queries_for_two_watchlists_or_ten(owner_client, make_watchlist):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    def home_queries() -> int:
+        with CaptureQueriesContext(db) as context:
+            owner_client.get(reverse("home"))
+        return len(context)
+
+    for index in range(2):
+        make_watchlist(name=f"List {index}")
+    owner_client.get(reverse("home"))  # first observation of the jobs
+    two = home_queries()
+    for index in range(2, 10):
+        make_watchlist(name=f"List {index}")
+    owner_client.get(reverse("home"))
+    assert home_queries() == two
 
 
 def test_it_explains_an_upstream_fault_on_home(owner_client, make_watchlist, simulator):
