@@ -1,7 +1,7 @@
 """Writes to the status store: bring job states up to date from upstream, record each change.
 
 The cost follows the number of unfinished jobs, not the number of viewers. A refresh asks
-upstream only about jobs whose stored state is older than the caller's freshness window, and
+upstream only about jobs whose stored state predates the caller's current freshness window, and
 first *claims* them in the database: concurrent refreshes (threads, worker processes, servers
 sharing one database) that want the same jobs find them claimed and wait briefly for that
 answer instead of asking again. The claim is a short transaction: on PostgreSQL rows are taken
@@ -39,14 +39,23 @@ class RefreshOutcome:
     problem: health.Problem | None = None  # set while upstream fails and some jobs could not be refreshed
 
 
+def window_start(now: datetime, window: timedelta) -> datetime:
+    """The start of the freshness window `now` falls in. Windows sit on one grid for everyone
+    (multiples of the window since the epoch), so all viewers of a job agree on when its state
+    goes stale: one upstream call per job per window, whether one viewer polls or a hundred."""
+    seconds = window.total_seconds()
+    return datetime.fromtimestamp(now.timestamp() // seconds * seconds, tz=now.tzinfo)
+
+
 def due_q(*, now: datetime, max_age: timedelta, terminal_recheck: timedelta) -> Q:
-    """Jobs whose stored state is too old: never checked, unfinished and older than `max_age`,
-    or finished and older than the (long) terminal re-check window."""
+    """Jobs whose stored state is too old: never checked, unfinished and checked before the
+    current freshness window began, or finished and checked before the current (long) re-check
+    window began."""
     terminal = Q(state__in=states.TERMINAL_STATES)
     return (
         Q(checked_at__isnull=True)
-        | (~terminal & Q(checked_at__lte=now - max_age))
-        | (terminal & Q(checked_at__lte=now - terminal_recheck))
+        | (~terminal & Q(checked_at__lt=window_start(now, max_age)))
+        | (terminal & Q(checked_at__lt=window_start(now, terminal_recheck)))
     )
 
 
@@ -55,7 +64,7 @@ def is_due(status: JobStatus, *, now: datetime, max_age: timedelta, terminal_rec
     if status.checked_at is None:
         return True
     window = terminal_recheck if states.is_terminal(status.state) else max_age
-    return now - status.checked_at >= window
+    return status.checked_at < window_start(now, window)
 
 
 def job_statuses_ensure(*, connection: Connection, job_ids: list[str]) -> list[JobStatus]:

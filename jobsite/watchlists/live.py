@@ -22,7 +22,7 @@ from jobsite.watchlists.models import Watchlist, WatchlistJob
 # A row's revision time is taken just before its write commits; rows revised this close to a
 # cursor are sent again, so a write that committed after a render is never missed.
 COMMIT_MARGIN = timedelta(seconds=2)
-# Sent with every refresh, 204s included: the oldest check among unfinished jobs.
+# Sent with every refresh, 204s included: the oldest check among unfinished jobs (Unix seconds).
 CHECKED_HEADER = "X-Jobsite-Checked"
 
 

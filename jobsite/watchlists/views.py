@@ -112,6 +112,9 @@ def watchlist_live(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"live": live, "watchlist": watchlist, "can_edit": watchlist.owner_id == request.user.pk}
     if live.unchanged:
         response = HttpResponse(status=204)
+        # The answer most polls get: no body, so no content type and no framing policy to state.
+        del response["Content-Type"]
+        response.xframe_options_exempt = True
     elif live.whole:
         response = reswap(render(request, "watchlists/_live.html", context), "innerHTML")
     else:
@@ -119,7 +122,7 @@ def watchlist_live(request: HttpRequest, pk: int) -> HttpResponse:
     if live.summary.done and not live.problem:
         response.status_code = HttpResponseStopPolling.status_code
     if live.checked_at:
-        response[CHECKED_HEADER] = live.checked_at.isoformat()
+        response[CHECKED_HEADER] = str(int(live.checked_at.timestamp()))
     return response
 
 

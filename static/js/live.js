@@ -11,8 +11,8 @@
   const live = () => document.getElementById("live");
   const summary = () => document.getElementById("live-summary");
 
-  function timeText(iso) {
-    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  function timeText(when) {
+    return when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
   }
 
   function announce(text) {
@@ -57,9 +57,10 @@
     lastUpdate = Date.now();
     const checked = xhr.getResponseHeader("X-Jobsite-Checked");
     if (checked) {
+      const when = new Date(Number(checked) * 1000);
       for (const time of document.querySelectorAll("#live time[data-live]")) {
-        time.dateTime = checked;
-        time.textContent = timeText(checked);
+        time.dateTime = when.toISOString();
+        time.textContent = timeText(when);
       }
     }
   });

@@ -50,15 +50,24 @@ def test_it_asks_upstream_only_for_states_older_than_the_max_age(refresh, simula
     assert simulator.stats()["statuses_requests"] == 1
 
 
-def test_it_rechecks_terminal_jobs_only_after_the_connections_window(refresh, simulator, connection):
+def test_it_rechecks_terminal_jobs_once_per_the_connections_window(refresh, simulator, connection):
     connection.terminal_recheck = 600
     connection.save()
     job = simulator.submit(lifecycle="instant", count=1)[0]
     refresh([job])
-    age(timedelta(seconds=570))
-    assert refresh([job]).asked == 0
-    age(timedelta(seconds=60))
+    assert refresh([job]).asked == 0  # finished and checked in this 10-minute window
+    age(timedelta(seconds=600))
     assert refresh([job]).asked == 1
+
+
+def test_all_viewers_share_one_grid_of_freshness_windows():
+    from datetime import UTC, datetime
+
+    from jobsite.statuses.services import window_start
+
+    second = timedelta(seconds=1)
+    assert window_start(datetime(2026, 1, 1, 0, 0, 7, 400_000, tzinfo=UTC), second) == datetime(2026, 1, 1, 0, 0, 7, tzinfo=UTC)
+    assert window_start(datetime(2026, 1, 1, 0, 7, 59, tzinfo=UTC), timedelta(minutes=10)) == datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
 
 
 def test_it_records_each_observed_change_of_state(refresh, simulator):
