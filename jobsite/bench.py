@@ -123,7 +123,7 @@ class ScenarioSkipped(Exception):
 
 @dataclass
 class LoadResult:
-    """One scenario: upstream traffic during the window and what the viewers got."""
+    """One scenario: upstream traffic during the run and what the viewers got."""
 
     scenario: str
     viewers: int
@@ -131,7 +131,7 @@ class LoadResult:
     seconds: float
     first_observation_requests: int | None = None  # upstream requests of the warm-up refresh
     ramp_up_seconds: float | None = None  # until the last viewer had its first render; None: not all did
-    upstream_requests: int | None = None  # during the window, after the first observation
+    upstream_requests: int | None = None  # during the run, after the first observation
     job_ids_requested: int | None = None
     refreshes: int = 0  # site requests the viewers completed
     served_share: float | None = None  # refreshes / the refreshes the viewers would ask for in the run
@@ -160,6 +160,7 @@ class Target:
     name: str
     passed: bool | None  # None: not measured (scenario skipped)
     detail: str
+    caution: str | None = None  # why the verdict may not mean what it says
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ class Sample:
 
 @dataclass
 class Tally:
-    """What a viewer saw."""
+    """What one viewer saw, or (merged, without `loaded_at`) all of them."""
 
     answers: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
@@ -224,7 +225,7 @@ class Site:
                 if not _EXCEPTION_LINE.match(line):
                     continue
                 following = next((later for later in islice(lines, index + 1, None) if later.strip()), "")
-                if not following.startswith(_CHAINED):  # the last exception of a chain is the cause
+                if not following.startswith(_CHAINED):  # a chain's last exception is what reached Django
                     found[line[:200]] += 1
         return dict(found)
 
@@ -440,6 +441,7 @@ def log_in(url: str) -> str:
 
 
 def fetch(session: requests.Session, url: str, params: dict[str, Any] | None = None) -> Sample:
+    """GET one URL of the site; what came back, and the wall time until the whole body had."""
     started = time.perf_counter()
     response = session.get(url, params=params, timeout=REQUEST_TIMEOUT, allow_redirects=False)
     seconds = time.perf_counter() - started  # the body is read by then: requests does not stream here
@@ -612,6 +614,8 @@ def measure_sizes(simulator: Simulator, samples: int) -> list[SizeResult]:
         fetch_on_new_connection(site, live_url)  # the first observation: every job is now active in the store
         time.sleep(COMMIT_MARGIN_SECONDS + 0.5)  # so that later cursors no longer re-send those rows
         first_page = [fetch_on_new_connection(site, quiet_url) for _ in range(samples)]
+        if not first_page[0].rows:
+            raise BenchError(f"a full render of {quiet_url} holds no job rows (HTTP {first_page[0].status})")
         page_count = math.ceil(JOBS / first_page[0].rows)
         other_pages = [
             [fetch_on_new_connection(site, quiet_url, {"page": page}) for _ in range(samples)]
@@ -655,7 +659,8 @@ def measure_one_change(
     asks upstream about all 1,000 jobs and sends the one changed row, and the quiet list sends the
     same row from the store. It is always the same job, so the row a cursor re-sends within the
     commit margin is that one row."""
-    live_cursor = fetch_on_new_connection(site, live_url).cursor  # fresh: rendered after the first observation's margin
+    # A fresh cursor, rendered more than the commit margin after the first observation.
+    live_cursor = fetch_on_new_connection(site, live_url).cursor
     checked = time.monotonic()
     with_upstream, from_store = [], []
     for round_number in range(samples):
@@ -772,13 +777,14 @@ def ratio_target(name: str, measured: LoadResult, baseline: LoadResult, limit: f
         for result in (measured, baseline)
         if result.served_share is not None and result.served_share < KEPT_UP_SHARE
     ]
-    if saturated:
-        detail += (
-            "\n        CAUTION, the site could not keep up, so fewer refreshes could ask upstream: "
-            + "; ".join(saturated)
-            + " of the refreshes its viewers asked for"
-        )
-    return Target(name, requests_ratio <= limit, detail)
+    caution = (
+        "the site could not keep up, so fewer refreshes could ask upstream: "
+        + "; ".join(saturated)
+        + " of the refreshes its viewers asked for"
+        if saturated
+        else None
+    )
+    return Target(name, requests_ratio <= limit, detail, caution)
 
 
 def format_answers(answers: dict[str, int], failures: dict[str, int]) -> str:
@@ -872,13 +878,22 @@ def report(load: list[LoadResult], sizes: list[SizeResult], terminal: LoadResult
         + (f"; skipped: {terminal.skipped}" if terminal.skipped else ""),
         "",
         "Targets",
-        *(f"  {verdicts[target.passed]}  {target.name}\n        {target.detail}" for target in targets),
+        *(
+            f"  {verdicts[target.passed]}  {target.name}\n        {target.detail}"
+            + (f"\n        CAUTION: {target.caution}" if target.caution else "")
+            for target in targets
+        ),
         "",
         f"*** {len(failed)} of {len(targets)} TARGETS FAILED: {', '.join(target.name for target in failed)} ***"
         if failed
-        else f"All {len(targets)} targets pass"
-        + (" (some not measured)" if any(target.passed is None for target in targets) else "."),
+        else f"All {len(targets)} measured targets pass.",
     ]
+    skipped = sum(target.passed is None for target in targets)
+    cautioned = sum(target.caution is not None for target in targets)
+    if skipped:
+        lines.append(f"{skipped} target(s) not measured (SKIP).")
+    if cautioned:
+        lines.append(f"{cautioned} verdict(s) carry a CAUTION: read it before trusting them.")
     return "\n".join(lines)
 
 

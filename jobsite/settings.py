@@ -78,12 +78,17 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        envstr("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'db.sqlite3'}",
-        conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-    )
-}
+DATABASES = {"default": dj_database_url.parse(envstr("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A pool per process, shared by its threads: a threaded server with many open pages would
+    # otherwise hold a connection per thread and run PostgreSQL out of connections.
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {
+            "min_size": 1,
+            "max_size": envint("DATABASE_POOL_SIZE", 10, minimum=1),
+            "timeout": 10,
+        }
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the refresh endpoint write while pages read; the timeout rides out short locks.
     # Tests get a file too (not shared-cache memory), so concurrent tests lock as production does.

@@ -49,13 +49,16 @@ def window_start(now: datetime, window: timedelta) -> datetime:
 
 def due_q(*, now: datetime, max_age: timedelta, terminal_recheck: timedelta) -> Q:
     """Jobs whose stored state is too old: never checked, unfinished and checked before the
-    current freshness window began, or finished and checked before the current (long) re-check
-    window began."""
+    current freshness window began, or finished and last checked `terminal_recheck` ago or more.
+
+    The long re-check counts from each job's own check, so finished jobs are re-checked spread
+    out over time, not all at once on a shared boundary.
+    """
     terminal = Q(state__in=states.TERMINAL_STATES)
     return (
         Q(checked_at__isnull=True)
         | (~terminal & Q(checked_at__lt=window_start(now, max_age)))
-        | (terminal & Q(checked_at__lt=window_start(now, terminal_recheck)))
+        | (terminal & Q(checked_at__lte=now - terminal_recheck))
     )
 
 
@@ -63,8 +66,9 @@ def is_due(status: JobStatus, *, now: datetime, max_age: timedelta, terminal_rec
     """The same rule as `due_q`, for rows already in memory."""
     if status.checked_at is None:
         return True
-    window = terminal_recheck if states.is_terminal(status.state) else max_age
-    return status.checked_at < window_start(now, window)
+    if states.is_terminal(status.state):
+        return now - status.checked_at >= terminal_recheck
+    return status.checked_at < window_start(now, max_age)
 
 
 def job_statuses_ensure(*, connection: Connection, job_ids: list[str]) -> list[JobStatus]:
