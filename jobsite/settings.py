@@ -85,7 +85,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"] = {
         "pool": {
             "min_size": 1,
-            "max_size": envint("DATABASE_POOL_SIZE", 10, minimum=1),
+            "max_size": envint("DATABASE_POOL_SIZE", 20, minimum=1),
             "timeout": 10,
         }
     }

@@ -45,3 +45,9 @@ def test_it_explains_an_upstream_fault(owner_client, connection, simulator):
 def test_it_is_for_signed_in_users_only(anon_client, connection):
     response = anon_client.post(reverse("quick_look"), {"connection": connection.pk, "job_ids": new_ids(1)[0]})
     assert response.status_code == 302
+
+
+def test_home_offers_the_quick_look_below_the_watchlists(owner_client, connection):
+    page = owner_client.get(reverse("home")).content.decode()
+    assert "<title>Watchlists · jobsite</title>" in page
+    assert page.count('action="/quick-look/"') == 1
