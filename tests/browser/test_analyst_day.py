@@ -101,6 +101,9 @@ def test_it_updates_the_title_and_notifies_on_a_failure(browser, live_server, ow
 
     simulator.set_state(active[0], "failed", output="boom")
     expect(page).to_have_title("(1 active, 1 failed) Nightly loads · jobsite")
+    # The tab icon takes the colour of the worst state present: failed.
+    assert "b42318" in page.get_attribute("link[rel=icon]", "href")
+    expect(page.locator("#updated-ago")).to_have_text(re.compile(r"^updated \d+ s ago$"))
     expect(page.locator("#announcer")).to_contain_text("is now Failed")
     page.wait_for_function("window.__notifications.length > 0")
     assert page.evaluate("window.__notifications[0][0]") == "A job failed"
