@@ -70,6 +70,11 @@
     reflectSummary();
     const done = summary()?.dataset.done === "true";
     document.body.dataset.done = String(done);
+    if (done) {
+      // Polling has stopped for good: nothing left to pause or to count.
+      document.getElementById("pause")?.remove();
+      document.getElementById("updated-ago")?.remove();
+    }
     if (done && !wasDone) notify("Watchlist finished", `Every job in ${summary().dataset.name} has finished.`);
   });
 
