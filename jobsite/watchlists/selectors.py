@@ -79,13 +79,6 @@ def watchlist_statuses(*, watchlist: Watchlist) -> QuerySet[JobStatus]:
     return JobStatus.objects.filter(pk__in=watchlist.jobs.values("status_id"))
 
 
-def watchlist_jobs(*, watchlist: Watchlist, revised_after: datetime | None = None) -> list[WatchlistJob]:
-    jobs = watchlist.jobs.select_related("status").order_by("id")
-    if revised_after is not None:
-        jobs = jobs.filter(status__revised_at__gt=revised_after)
-    return list(jobs)
-
-
 def summarize(groups: Iterable[tuple[str, bool, int]]) -> Summary:
     """Counts from (display state, settled, how many) groups."""
     counts: Counter[str] = Counter()
