@@ -229,3 +229,20 @@ def test_it_opens_a_jobs_detail_with_pretty_json_output(page, open_watchlist, si
     expect(page.get_by_role("heading", name="Observed timeline")).to_be_visible()
     expect(page.locator(".timeline li")).to_have_count(2)
     expect(page.locator("pre.output-full")).to_have_text('{\n  "dataSource": "snowflake.sales",\n  "rowsSynced": 48213\n}')
+
+
+def test_it_fits_fifty_rows_on_a_laptop_screen(browser, live_server, owner, connection, simulator):
+    jobs = simulator.submit(lifecycle="instant", count=60, output={"dataSource": "snowflake.sales", "rowsSynced": 48213})
+    watchlist = watchlist_create(owner=owner, name="Nightly loads", connection=connection, poll_interval=2, job_ids=jobs)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("owner")
+    page.get_by_label("Password").fill("owner-pass-123")
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(watchlist.get_absolute_url())
+    rows = page.locator("tr[data-job-id]")
+    expect(rows).to_have_count(60)
+    heights = page.evaluate("[...document.querySelectorAll('tr[data-job-id]')].map((row) => row.getBoundingClientRect().height)")
+    assert 50 * max(heights) <= 900, f"rows are {max(heights):.0f} px: fewer than 50 fit in 900 px"
+    context.close()

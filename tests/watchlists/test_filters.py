@@ -84,3 +84,14 @@ def test_it_pages_a_long_watchlist(owner_client, make_watchlist, simulator):
     assert rows(first) == 250
     assert "260 jobs · page" in first and 'href="?page=2"' in first
     assert rows(page(owner_client, watchlist, page=2)) == 10
+
+
+def test_a_5000_job_watchlist_opens_on_one_page_of_250_in_bounded_queries(
+    owner_client, make_watchlist, simulator, django_assert_max_num_queries
+):
+    watchlist = make_watchlist(simulator.submit(lifecycle="stay_active", count=5000), poll_interval=3600)
+    page(owner_client, watchlist)  # first observation: asks upstream about all 5,000
+    with django_assert_max_num_queries(12):
+        html = page(owner_client, watchlist)
+    assert rows(html) == 250
+    assert "5000 jobs · page" in html and 'href="?page=20"' in html
