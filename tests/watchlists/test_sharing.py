@@ -133,3 +133,11 @@ def test_making_it_private_again_forgets_the_groups(owner_client, shared_with_te
         reverse("watchlist_edit", args=[shared_with_team.pk]), {"name": "x", "poll_interval": "2", "visibility": "private"}
     )
     assert not shared_with_team.shared_groups.exists()
+
+
+def test_staff_see_every_watchlist_in_admin(client, admin_user, make_watchlist, other_user):
+    make_watchlist(name="Owner's private list")
+    make_watchlist(name="Someone else's list", user=other_user)
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:watchlists_watchlist_changelist")).content.decode()
+    assert "Owner&#x27;s private list" in page and "Someone else&#x27;s list" in page
