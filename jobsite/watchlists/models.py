@@ -35,6 +35,10 @@ class Watchlist(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def is_owned_by(self, user) -> bool:
+        """Only the owner changes a watchlist; those it is shared with read it."""
+        return self.owner_id == user.pk
+
     def get_absolute_url(self) -> str:
         return reverse("watchlist", args=[self.pk])
 

@@ -65,7 +65,7 @@ def watchlist_get_for_viewer(*, user, pk: int) -> Watchlist:
 def watchlist_get_for_owner(*, user, pk: int) -> Watchlist:
     """The watchlist if `user` owns it; 403 to those it is shared with (read-only), 404 to others."""
     watchlist = watchlist_get_for_viewer(user=user, pk=pk)
-    if watchlist.owner_id != user.pk:
+    if not watchlist.is_owned_by(user):
         raise PermissionDenied("Only the owner of this watchlist can change it.")
     return watchlist
 
@@ -125,7 +125,7 @@ def watchlists_for_home(*, user) -> tuple[list[tuple[Watchlist, Summary]], list[
     summaries = _summaries(WatchlistJob.objects.filter(watchlist__in=[w.pk for w in watchlists]))
     own, shared = [], []
     for watchlist in watchlists:
-        (own if watchlist.owner_id == user.pk else shared).append((watchlist, summaries.get(watchlist.pk, EMPTY)))
+        (own if watchlist.is_owned_by(user) else shared).append((watchlist, summaries.get(watchlist.pk, EMPTY)))
     return own, shared
 
 

@@ -19,6 +19,12 @@ class CapacityExceeded(Exception):
     """A write would take a watchlist past JOBSITE_MAX_JOBS_PER_WATCHLIST; nothing was saved."""
 
 
+def _check_capacity(count: int, *, holder: str, verb: str, advice: str = "") -> None:
+    limit = settings.JOBSITE_MAX_JOBS_PER_WATCHLIST
+    if count > limit:
+        raise CapacityExceeded(f"{holder} at most {limit:,} jobs; {verb} {count:,}.{advice}")
+
+
 @transaction.atomic
 def watchlist_create(
     *, owner, name: str, connection: Connection, poll_interval: int | None, job_ids: list[str]
@@ -52,12 +58,12 @@ def watchlist_add_jobs(*, watchlist: Watchlist, job_ids: list[str]) -> int:
     Watchlist.objects.select_for_update().filter(pk=watchlist.pk).first()
     held = set(watchlist.jobs.values_list("status__job_id", flat=True))
     new_ids = [job_id for job_id in dict.fromkeys(job_ids) if job_id not in held]
-    if len(held) + len(new_ids) > settings.JOBSITE_MAX_JOBS_PER_WATCHLIST:
-        raise CapacityExceeded(
-            f"A watchlist holds at most {settings.JOBSITE_MAX_JOBS_PER_WATCHLIST:,} jobs; "
-            f"this would make {len(held) + len(new_ids):,}. Nothing was saved: "
-            "split the IDs over several watchlists."
-        )
+    _check_capacity(
+        len(held) + len(new_ids),
+        holder="A watchlist holds",
+        verb="this would make",
+        advice=" Nothing was saved: split the IDs over several watchlists.",
+    )
     statuses = job_statuses_ensure(connection=watchlist.connection, job_ids=new_ids)
     WatchlistJob.objects.bulk_create(
         [WatchlistJob(watchlist=watchlist, status=status) for status in statuses], batch_size=500
@@ -129,11 +135,7 @@ def watchlist_refresh(*, watchlist: Watchlist) -> RefreshOutcome:
 
 def quick_look(*, connection: Connection, job_ids: list[str]) -> tuple[list[JobStatus], RefreshOutcome]:
     """States of pasted jobs, fresh from upstream where needed, without saving a watchlist."""
-    if len(job_ids) > settings.JOBSITE_MAX_JOBS_PER_WATCHLIST:
-        raise CapacityExceeded(
-            f"A quick look takes at most {settings.JOBSITE_MAX_JOBS_PER_WATCHLIST:,} jobs; "
-            f"this paste has {len(job_ids):,}."
-        )
+    _check_capacity(len(job_ids), holder="A quick look takes", verb="this paste has")
     job_statuses_ensure(connection=connection, job_ids=job_ids)
     scope = JobStatus.objects.filter(connection=connection, job_id__in=job_ids)
     outcome = job_statuses_refresh(

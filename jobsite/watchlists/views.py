@@ -90,7 +90,7 @@ def watchlist_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "live": live,
         "watchlist": watchlist,
-        "can_edit": watchlist.owner_id == request.user.pk,
+        "can_edit": watchlist.is_owned_by(request.user),
         "add_form": AddJobsForm(),
         "sorts": SORTS,
         "page_url": request.build_absolute_uri(watchlist.get_absolute_url()),
@@ -109,7 +109,7 @@ def watchlist_live(request: HttpRequest, pk: int) -> HttpResponse:
     live = live_view(
         watchlist=watchlist, job_filter=JobFilter.from_params(request.GET), since=request.GET.get("since")
     )
-    context = {"live": live, "watchlist": watchlist, "can_edit": watchlist.owner_id == request.user.pk}
+    context = {"live": live, "watchlist": watchlist, "can_edit": watchlist.is_owned_by(request.user)}
     if live.unchanged:
         response = HttpResponse(status=204)
         # The answer most polls get: no body, so no content type and no framing policy to state.

@@ -57,13 +57,15 @@ def page(browser, live_server):
     context.close()
 
 
+def log_in(page, username: str, password: str) -> None:
+    """Sign in through the login form, as a person would; lands on the home page."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+
+
 @pytest.fixture
 def sign_in(page):
-    def sign_in(username: str, password: str) -> None:
-        page.goto("/accounts/login/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/")
-
-    return sign_in
+    return lambda username, password: log_in(page, username, password)

@@ -8,6 +8,8 @@ from playwright.sync_api import expect
 
 from jobsite.watchlists.services import watchlist_create
 
+from .conftest import SCREENSHOTS, log_in
+
 pytestmark = pytest.mark.browser
 
 # Elements that stick out past the right edge, outside any scrolling box of their own.
@@ -90,10 +92,7 @@ def test_it_updates_the_title_and_notifies_on_a_failure(browser, live_server, ow
     context.grant_permissions(["notifications"], origin=live_server.url)
     context.add_init_script(RECORD_NOTIFICATIONS)
     page = context.new_page()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("owner")
-    page.get_by_label("Password").fill("owner-pass-123")
-    page.get_by_role("button", name="Sign in").click()
+    log_in(page, "owner", "owner-pass-123")
     page.goto(watchlist.get_absolute_url())
     expect(page).to_have_title("(2 active) Nightly loads · jobsite")
     page.get_by_role("button", name="Notify me").click()
@@ -166,8 +165,6 @@ def test_it_takes_a_quick_look_then_saves_it(page, sign_in, owner, connection, s
     ],
 )
 def test_it_reads_well_light_and_dark_on_desktop_and_phone(browser, live_server, owner, connection, simulator, name, scheme, viewport):
-    from .conftest import SCREENSHOTS
-
     jobs = (
         simulator.submit(lifecycle="stay_active", count=2)
         + simulator.submit(lifecycle="instant", count=2, output={"dataSource": "snowflake.sales", "rowsSynced": 48213})
@@ -178,10 +175,7 @@ def test_it_reads_well_light_and_dark_on_desktop_and_phone(browser, live_server,
     watchlist = watchlist_create(owner=owner, name="Nightly loads", connection=connection, poll_interval=2, job_ids=jobs)
     context = browser.new_context(base_url=live_server.url, viewport=viewport, color_scheme=scheme)
     page = context.new_page()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("owner")
-    page.get_by_label("Password").fill("owner-pass-123")
-    page.get_by_role("button", name="Sign in").click()
+    log_in(page, "owner", "owner-pass-123")
     page.wait_for_timeout(1500)  # let the short lifecycles reach their ends
     page.goto(watchlist.get_absolute_url())
     expect(page.locator('tr[data-state="failed"]')).to_have_count(1)
@@ -208,10 +202,7 @@ def test_it_shares_a_watchlist_that_another_user_opens_read_only(page, sign_in, 
     link = page.evaluate("navigator.clipboard.readText()")
 
     other = browser.new_context(base_url=live_server.url).new_page()
-    other.goto("/accounts/login/")
-    other.get_by_label("Username").fill("other")
-    other.get_by_label("Password").fill("other-pass-123")
-    other.get_by_role("button", name="Sign in").click()
+    log_in(other, "other", "other-pass-123")
     expect(other.get_by_role("heading", name="Shared with me")).to_be_visible()
     other.goto(link)
     expect(other.get_by_role("heading", name="Nightly loads")).to_be_visible()
@@ -236,10 +227,7 @@ def test_it_fits_fifty_rows_on_a_laptop_screen(browser, live_server, owner, conn
     watchlist = watchlist_create(owner=owner, name="Nightly loads", connection=connection, poll_interval=2, job_ids=jobs)
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 900})
     page = context.new_page()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("owner")
-    page.get_by_label("Password").fill("owner-pass-123")
-    page.get_by_role("button", name="Sign in").click()
+    log_in(page, "owner", "owner-pass-123")
     page.goto(watchlist.get_absolute_url())
     rows = page.locator("tr[data-job-id]")
     expect(rows).to_have_count(60)
