@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from django.test import Client
 
 from jobsite.simulator import Simulator
@@ -25,6 +28,16 @@ def simulator(running_simulator):
     running_simulator.reset_stats()
     yield running_simulator
     running_simulator.clear_fault()
+
+
+@pytest.fixture
+def hour_ahead():
+    """Start the clock at the top of the current hour, so that no freshness window of up to an
+    hour ends while the test runs. Tests that count upstream requests or queries per window would
+    otherwise fail whenever a window boundary fell between two of their requests."""
+    top = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    with time_machine.travel(top, tick=True):
+        yield
 
 
 @pytest.fixture

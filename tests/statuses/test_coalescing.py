@@ -39,11 +39,13 @@ def refresh_together(url: str, sessions: list[requests.Session]) -> list[int]:
     return codes
 
 
-def test_it_asks_upstream_once_however_many_viewers_refresh_at_once(live_server, owner, connection, simulator):
+def test_it_asks_upstream_once_however_many_viewers_refresh_at_once(
+    hour_ahead, live_server, owner, connection, simulator
+):
     connection.batch_size = 100
     connection.save()
     jobs = simulator.submit(lifecycle="stay_active", count=300)
-    watchlist = watchlist_create(owner=owner, name="Nightly", connection=connection, poll_interval=30, job_ids=jobs)
+    watchlist = watchlist_create(owner=owner, name="Nightly", connection=connection, poll_interval=3600, job_ids=jobs)
     url = live_server.url + reverse("watchlist_live", args=[watchlist.pk])
     sessions = [viewer_session(owner) for _ in range(VIEWERS)]
     sessions[0].get(url, timeout=30)  # first observation
@@ -59,9 +61,9 @@ def test_it_asks_upstream_once_however_many_viewers_refresh_at_once(live_server,
     assert JobStatus.objects.filter(claimed_until__isnull=False).count() == 0
 
 
-def test_a_waiting_viewer_gets_the_answer_another_fetched(live_server, owner, connection, simulator):
+def test_a_waiting_viewer_gets_the_answer_another_fetched(hour_ahead, live_server, owner, connection, simulator):
     jobs = simulator.submit(lifecycle="stay_active", count=20)
-    watchlist = watchlist_create(owner=owner, name="Nightly", connection=connection, poll_interval=30, job_ids=jobs)
+    watchlist = watchlist_create(owner=owner, name="Nightly", connection=connection, poll_interval=3600, job_ids=jobs)
     simulator.set_state(jobs[0], "failed", output="boom")
     url = live_server.url + reverse("watchlist_live", args=[watchlist.pk])
     bodies = []

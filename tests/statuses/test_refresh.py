@@ -39,7 +39,7 @@ def test_it_stores_what_upstream_reports(refresh, simulator):
     assert stored.claimed_until is None
 
 
-def test_it_asks_upstream_only_for_states_older_than_the_max_age(refresh, simulator):
+def test_it_asks_upstream_only_for_states_older_than_the_max_age(hour_ahead, refresh, simulator):
     job = simulator.submit(lifecycle="stay_active", count=1)[0]
     refresh([job])
     simulator.reset_stats()
