@@ -101,22 +101,30 @@ def job_statuses_refresh(
     )
     problem = health.problem_get(connection.pk)
     asked = 0
-    # A plain read first: most refreshes find nothing due and never open a write transaction.
+    # Plain reads first: most refreshes find nothing due, or find it all claimed by the viewer
+    # that came first, and never open a write transaction (on SQLite, one that would queue
+    # behind every other writer).
     if not health.backing_off(problem) and due.exists():
-        claimed = _claim(due, lease=timedelta(seconds=connection.timeout + 5))
-        if claimed:
-            asked = len(claimed)
-            problem = _fetch_and_store(connection, claimed)
+        if due.filter(_unclaimed(now)).exists():
+            claimed = _claim(due, lease=timedelta(seconds=connection.timeout + 5))
+            if claimed:
+                asked = len(claimed)
+                problem = _fetch_and_store(connection, claimed)
         _wait_for_others(due, deadline=time.monotonic() + connection.timeout + 1)
     if problem is not None and not due.exists():
         problem = None  # everything in scope is fresh: nothing on this page is stale
     return RefreshOutcome(asked=asked, problem=problem)
 
 
+def _unclaimed(now: datetime) -> Q:
+    """Rows no worker is asking upstream about: never claimed, or the claim has lapsed."""
+    return Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+
+
 def _claim(due: QuerySet[JobStatus], *, lease: timedelta) -> list[JobStatus]:
     now = timezone.now()
     with transaction.atomic():
-        free = due.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).order_by("pk")
+        free = due.filter(_unclaimed(now)).order_by("pk")
         if db_connection.features.has_select_for_update:
             # Block (briefly) on rows another claim holds; once it commits they are claimed, no
             # longer free. Skipping them instead would make them look free to the waiting check.

@@ -50,6 +50,27 @@ def test_it_asks_upstream_only_for_states_older_than_the_max_age(hour_ahead, ref
     assert simulator.stats()["statuses_requests"] == 1
 
 
+def test_it_opens_no_write_transaction_when_another_worker_holds_every_due_job(
+    refresh, simulator, connection, monkeypatch
+):
+    from jobsite.statuses import services
+
+    connection.timeout = 0.1  # bounds the wait for the other worker's answer to 1.1 s
+    connection.save()
+    job = simulator.submit(lifecycle="stay_active", count=1)[0]
+    refresh([job])
+    age(timedelta(minutes=1))
+    JobStatus.objects.update(claimed_until=timezone.now() + timedelta(minutes=1))  # another worker's claim
+    simulator.reset_stats()
+
+    def no_claim(*args, **kwargs):
+        raise AssertionError("claimed although nothing was free")
+
+    monkeypatch.setattr(services, "_claim", no_claim)
+    assert refresh([job]).asked == 0
+    assert simulator.stats()["statuses_requests"] == 0
+
+
 def test_it_rechecks_terminal_jobs_only_after_the_connections_window(refresh, simulator, connection):
     connection.terminal_recheck = 600
     connection.save()
