@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -32,12 +33,16 @@ class LiveView:
     job_filter: JobFilter
     outcome: RefreshOutcome
     cursor: str
-    summary: selectors.Summary
     jobs: list[WatchlistJob] = field(default_factory=list)
     whole: bool = True  # False: `jobs` holds only the revised rows of this page
     shown: int = 0  # jobs the filter keeps, over all pages
     stale_ids: frozenset[str] = frozenset()
     checked_at: datetime | None = None
+
+    @cached_property
+    def summary(self) -> selectors.Summary:
+        """Counted only when something is rendered: a 204 needs no counts."""
+        return selectors.watchlist_summary(watchlist=self.watchlist)
 
     @property
     def problem(self):
@@ -76,7 +81,6 @@ def live_view(*, watchlist: Watchlist, job_filter: JobFilter = JobFilter(), sinc
         job_filter=job_filter,
         outcome=outcome,
         cursor=f"{fingerprint}|{rendered_at.isoformat()}",
-        summary=selectors.watchlist_summary(watchlist=watchlist),
     )
     previous = _parse_cursor(since)
     if previous and previous[0] == fingerprint:

@@ -103,7 +103,8 @@ def watchlist_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def watchlist_live(request: HttpRequest, pk: int) -> HttpResponse:
     """The htmx refresh: the whole partial, only the revised rows, or 204 when nothing moved.
 
-    Answers 286 (htmx: stop polling) once every job is settled and upstream is healthy.
+    Answers 286 (htmx: stop polling) once every job is settled and upstream is healthy. A 204
+    never needs to: the render it confirms carried the 286 already if everything had finished.
     """
     watchlist = selectors.watchlist_get_for_viewer(user=request.user, pk=pk)
     live = live_view(
@@ -119,7 +120,7 @@ def watchlist_live(request: HttpRequest, pk: int) -> HttpResponse:
         response = reswap(render(request, "watchlists/_live.html", context), "innerHTML")
     else:
         response = render(request, "watchlists/_live_changes.html", context)
-    if live.summary.done and not live.problem:
+    if not live.unchanged and live.summary.done and not live.problem:
         response.status_code = HttpResponseStopPolling.status_code
     if live.checked_at:
         response[CHECKED_HEADER] = str(int(live.checked_at.timestamp()))
