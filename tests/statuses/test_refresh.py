@@ -63,11 +63,12 @@ def test_it_opens_no_write_transaction_when_another_worker_holds_every_due_job(
     JobStatus.objects.update(claimed_until=timezone.now() + timedelta(minutes=1))  # another worker's claim
     simulator.reset_stats()
 
-    def no_claim(*args, **kwargs):
-        raise AssertionError("claimed although nothing was free")
+    def no_transaction(*args, **kwargs):
+        raise AssertionError("opened a write transaction although nothing was free")
 
-    monkeypatch.setattr(services, "_claim", no_claim)
-    assert refresh([job]).asked == 0
+    monkeypatch.setattr(services.transaction, "atomic", no_transaction)
+    scope = JobStatus.objects.filter(job_id=job)
+    assert job_statuses_refresh(connection=connection, scope=scope, max_age=FRESH).asked == 0
     assert simulator.stats()["statuses_requests"] == 0
 
 
