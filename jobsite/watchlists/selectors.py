@@ -37,6 +37,10 @@ class Summary:
         return round(100 * self.settled / self.total) if self.total else 100
 
     @property
+    def failed(self) -> int:
+        return dict(self.counts).get(states.FAILED, 0)
+
+    @property
     def title_counts(self) -> str:
         """What a tab title says: the jobs still moving and the failures, e.g. '3 active, 1 failed'."""
         shown = (states.ACTIVE, states.RETRY, states.CREATED, states.FAILED, states.UNKNOWN)

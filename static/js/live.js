@@ -39,7 +39,30 @@
     icon.href = "data:image/svg+xml," + encodeURIComponent(svg);
   }
 
-  // A row about to be replaced: say what changed, and notify on a failure.
+  // Failures are counted from the summary, which covers the whole list: a job that fails on
+  // another page, or leaves a filtered view, is told about like one whose row is on screen.
+  let failures = { watchlist: null, count: 0 };
+  const failedOnScreen = [];
+
+  function tellNewFailures() {
+    const element = summary();
+    if (!element) return;
+    const count = Number(element.dataset.failed || 0);
+    const more = element.dataset.watchlist === failures.watchlist ? count - failures.count : 0;
+    failures = { watchlist: element.dataset.watchlist, count };
+    const seen = failedOnScreen.splice(0);
+    if (more <= 0) return;
+    const name = element.dataset.name;
+    if (more === 1 && seen.length === 1) {
+      notify("A job failed", `${seen[0]} in ${name}`);
+      return;
+    }
+    const text = more === 1 ? `A job failed in ${name}.` : `${more} jobs failed in ${name}.`;
+    notify(more === 1 ? "A job failed" : "Jobs failed", text);
+    if (!seen.length) announce(text);  // rows that changed on screen have announced themselves
+  }
+
+  // A row about to be replaced: say what changed.
   document.addEventListener("htmx:oobBeforeSwap", (event) => {
     const old = event.detail.target;
     const incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
@@ -48,7 +71,7 @@
     if (before === after) return;
     const label = incoming.querySelector(".badge")?.textContent.trim() || after;
     announce(`Job ${old.dataset.jobId.slice(0, 8)} is now ${label}.`);
-    if (after === "failed") notify("A job failed", `${old.dataset.jobId} in ${summary()?.dataset.name}`);
+    if (after === "failed") failedOnScreen.push(old.dataset.jobId);
   });
 
   document.addEventListener("htmx:afterRequest", (event) => {
@@ -68,6 +91,7 @@
   document.addEventListener("htmx:afterSettle", () => {
     const wasDone = document.body.dataset.done === "true";
     reflectSummary();
+    tellNewFailures();
     const done = summary()?.dataset.done === "true";
     document.body.dataset.done = String(done);
     if (done) {
@@ -107,6 +131,7 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     reflectSummary();
+    tellNewFailures();  // sets the baseline: failures already there when the page opened are old news
     document.body.dataset.done = String(summary()?.dataset.done === "true");
     const bell = document.getElementById("notify");
     if (bell && "Notification" in window && Notification.permission === "granted" && localStorage.getItem("jobsite-notify") === "on") {

@@ -86,17 +86,30 @@ def test_it_downloads_an_export_of_what_the_filter_shows(page, open_watchlist):
     assert [job["id"] for job in payload["jobs"]] == [done]
 
 
-def test_it_updates_the_title_and_notifies_on_a_failure(browser, live_server, owner, nightly, simulator):
-    watchlist, active, done = nightly
+@pytest.fixture
+def notified_page(browser, live_server, owner):
+    """The owner's browser with notifications granted, switched on, and recorded."""
     context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
     context.grant_permissions(["notifications"], origin=live_server.url)
     context.add_init_script(RECORD_NOTIFICATIONS)
     page = context.new_page()
     log_in(page, "owner", "owner-pass-123")
-    page.goto(watchlist.get_absolute_url())
+
+    def open_with_notifications(url: str):
+        page.goto(url)
+        page.get_by_role("button", name="Notify me").click()
+        expect(page.get_by_role("button", name="Notifications on")).to_be_visible()
+        return page
+
+    yield open_with_notifications
+    context.close()
+
+
+def test_it_updates_the_title_and_notifies_on_a_failure(notified_page, nightly, simulator):
+    watchlist, active, done = nightly
+    page = notified_page(watchlist.get_absolute_url())
     expect(page).to_have_title("(2 active) Nightly loads · jobsite")
-    page.get_by_role("button", name="Notify me").click()
-    expect(page.get_by_role("button", name="Notifications on")).to_be_visible()
 
     simulator.set_state(active[0], "failed", output="boom")
     expect(page).to_have_title("(1 active, 1 failed) Nightly loads · jobsite")
@@ -105,11 +118,22 @@ def test_it_updates_the_title_and_notifies_on_a_failure(browser, live_server, ow
     expect(page.locator("#updated-ago")).to_have_text(re.compile(r"^updated \d+ s ago$"))
     expect(page.locator("#announcer")).to_contain_text("is now Failed")
     page.wait_for_function("window.__notifications.length > 0")
-    assert page.evaluate("window.__notifications[0][0]") == "A job failed"
+    assert page.evaluate("window.__notifications") == [["A job failed", f"{active[0]} in Nightly loads"]]
 
     simulator.set_state(active[1], "completed")
     page.wait_for_function("window.__notifications.some(([title]) => title === 'Watchlist finished')")
-    context.close()
+
+
+def test_it_notifies_a_failure_whose_row_is_not_on_screen(notified_page, nightly, simulator):
+    watchlist, active, done = nightly
+    page = notified_page(watchlist.get_absolute_url() + "?state=completed")  # only the finished job shows
+    expect(rows(page)).to_have_count(1)
+
+    simulator.set_state(active[0], "failed", output="boom")
+    page.wait_for_function("window.__notifications.length > 0")
+    assert page.evaluate("window.__notifications") == [["A job failed", "A job failed in Nightly loads."]]
+    expect(page.locator("#announcer")).to_have_text("A job failed in Nightly loads.")
+    expect(rows(page)).to_have_count(1)  # the failed row stays out of this view
 
 
 def test_pausing_stops_the_requests_and_resuming_starts_them(page, open_watchlist):

@@ -214,3 +214,14 @@ def test_it_answers_an_unchanged_1000_job_refresh_in_bounded_queries(
     JobStatus.objects.update(revised_at=datetime(2000, 1, 1, tzinfo=UTC))
     with django_assert_max_num_queries(6):  # session, user, watchlist, due?, revised?, oldest check
         assert live(owner_client, watchlist, since).status_code == 204
+
+
+def test_the_summary_tells_the_pages_script_the_counts_it_reports_on(owner_client, make_watchlist, simulator):
+    jobs = simulator.submit(lifecycle="stay_active", count=3)
+    simulator.set_state(jobs[0], "failed", output="boom")
+    watchlist = make_watchlist(jobs)
+    summary = page_of(owner_client, watchlist).split('id="live-summary"')[1].split(">")[0]
+    assert f'data-watchlist="{watchlist.pk}"' in summary
+    assert 'data-failed="1"' in summary
+    assert 'data-title-counts="2 active, 1 failed"' in summary
+    assert 'data-worst="failed"' in summary
