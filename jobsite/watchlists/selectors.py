@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, QuerySet
 from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from jobsite.statuses.models import JobStatus, display_state, is_settled

@@ -12,10 +12,6 @@ from django_htmx.http import HttpResponseStopPolling, reswap
 from jobsite.statuses.selectors import job_timeline
 from jobsite.watchlists import export, selectors, services
 from jobsite.watchlists.filters import SORTS, JobFilter
-from jobsite.watchlists.templatetags.job_display import output_text
-
-# Longer outputs are cut on screen (a browser chokes on megabytes of <pre>); the download is whole.
-OUTPUT_ON_SCREEN = 50_000
 from jobsite.watchlists.live import CHECKED_HEADER, live_view
 from jobsite.watchlists.forms import (
     AddJobsForm,
@@ -26,6 +22,10 @@ from jobsite.watchlists.forms import (
     WatchlistSettingsForm,
 )
 from jobsite.watchlists.models import Watchlist
+from jobsite.watchlists.templatetags.job_display import output_text
+
+# Longer outputs are cut on screen (a browser chokes on megabytes of <pre>); the download is whole.
+OUTPUT_ON_SCREEN = 50_000
 
 
 @login_required

@@ -17,16 +17,10 @@
     if (event.target.id === "pick-all" || event.target.form?.id === "bulk-form") refreshBar();
   });
 
-  document.addEventListener("click", async (event) => {
+  document.addEventListener("click", (event) => {
     if (event.target.id !== "copy-picked") return;
-    const ids = picked().map((box) => box.value).join("\n");
-    try {
-      await navigator.clipboard.writeText(ids);
-      event.target.textContent = `Copied ${picked().length}`;
-    } catch {
-      event.target.textContent = "Copy failed";
-    }
-    setTimeout(() => { event.target.textContent = "Copy selected IDs"; }, 1500);
+    const boxes = picked();
+    window.jobsiteCopy(event.target, boxes.map((box) => box.value).join("\n"), `Copied ${boxes.length}`);
   });
 
   document.addEventListener("htmx:afterSettle", refreshBar);

@@ -9,6 +9,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from jobsite.upstream import states
 
@@ -17,6 +18,7 @@ register = template.Library()
 # Outputs longer than this, or with more lines, start collapsed.
 LONG_OUTPUT_CHARS = 160
 LONG_OUTPUT_LINES = 3
+NO_OUTPUT = mark_safe('<span class="muted">—</span>')
 
 
 @register.filter
@@ -34,12 +36,10 @@ def output_text(output: Any) -> str:
     return json.dumps(output, indent=2, ensure_ascii=False, sort_keys=True)
 
 
-@register.filter
 def is_long(text: str) -> bool:
     return len(text) > LONG_OUTPUT_CHARS or text.count("\n") >= LONG_OUTPUT_LINES
 
 
-@register.filter
 def output_preview(output: Any, width: int = 80) -> str:
     """One line that hints at a collapsed output: compact JSON, or a text's first line."""
     if isinstance(output, str):
@@ -47,6 +47,18 @@ def output_preview(output: Any, width: int = 80) -> str:
     else:
         line = json.dumps(output, ensure_ascii=False, separators=(", ", ": "))
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+@register.simple_tag
+def output_cell(output: Any) -> str:
+    """A job's output as a table cell shows it: short ones whole, long ones collapsed behind a
+    one-line preview, none as a dash. Always escaped."""
+    text = output_text(output)
+    if not text:
+        return NO_OUTPUT
+    if is_long(text):
+        return format_html("<details><summary>{}</summary><pre>{}</pre></details>", output_preview(output), text)
+    return format_html("<pre>{}</pre>", text)
 
 
 @register.filter
