@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "jobsite.upstream",
     "jobsite.statuses",
     "jobsite.watchlists",
+    "jobsite.watcher",
     "jobsite.simulator",
     "jobsite.demo",
 ]
@@ -73,6 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "jobsite.statuses.context_processors.watcher",
             ],
         },
     }
@@ -108,6 +110,9 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# Sessions read from the cache, written through to the database: a poll costs no session query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -83,9 +83,27 @@ def anon_client() -> Client:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Upstream health lives in the cache: no test inherits another's back-off."""
+    """No test inherits another's cached figures or remembered watcher heartbeat."""
     from django.core.cache import cache
 
+    from jobsite.statuses import watchers
+
     cache.clear()
+    watchers.forget()
     yield
     cache.clear()
+    watchers.forget()
+
+
+@pytest.fixture
+def live_watcher(db):
+    """A watcher's heartbeat, fresh: pages take it that the store is kept fresh for them."""
+    from django.utils import timezone
+
+    from jobsite.statuses import watchers
+    from jobsite.statuses.models import Watcher
+
+    now = timezone.now()
+    heartbeat = Watcher.objects.create(name="test-watcher", started_at=now, seen_at=now)
+    watchers.forget()
+    return heartbeat

@@ -39,6 +39,9 @@ class JobStatus(models.Model):
     revised_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # A worker asking upstream about this job holds it until then; others wait for its answer.
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # Someone asked about this job outside any watchlist (a quick look): the watcher keeps it
+    # fresh at the connection's pollInterval until then.
+    wanted_until = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         constraints = [
@@ -82,3 +85,43 @@ class StateChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id} → {self.state} at {self.observed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ConnectionHealth(models.Model):
+    """How a connection's upstream answered last: healthy, or failing since when and retried when.
+
+    Kept in the database, like the store, so that every web process and every watcher agrees on
+    it whether or not a shared cache is configured. A row exists once upstream has failed once.
+    """
+
+    connection = models.OneToOneField(Connection, on_delete=models.CASCADE, primary_key=True, related_name="health")
+    kind = models.CharField(max_length=40, blank=True, default="")  # an UpstreamError.kind; "" = healthy
+    message = models.TextField(blank=True, default="")
+    failures = models.PositiveIntegerField(default=0)  # in a row
+    failing_since = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "connection health"
+
+    def __str__(self) -> str:
+        return f"{self.connection_id}: {self.kind or 'ok'}"
+
+
+class Watcher(models.Model):
+    """The heartbeat of one `manage.py watch` process: pages read the store while one is alive."""
+
+    name = models.CharField(max_length=200, unique=True)  # host:pid
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    rounds = models.PositiveBigIntegerField(default=0)  # rounds that asked upstream
+    last_asked = models.PositiveIntegerField(default=0)  # job IDs in the last such round
+    last_changed = models.PositiveIntegerField(default=0)  # jobs whose state moved in it
+    last_took_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-seen_at"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,12 +1,15 @@
 """Writes to the status store: bring job states up to date from upstream, record each change.
 
-The cost follows the number of unfinished jobs, not the number of viewers. A refresh asks
-upstream only about jobs whose stored state predates the caller's current freshness window, and
-first *claims* them in the database: concurrent refreshes (threads, worker processes, servers
-sharing one database) that want the same jobs find them claimed and wait briefly for that
-answer instead of asking again. The claim is a short transaction: on PostgreSQL rows are taken
-with SELECT … FOR UPDATE in primary-key order; on SQLite the transaction is IMMEDIATE, which
-serializes writers. A claim expires by itself, so a worker that died never blocks the others for long.
+The cost follows the number of unfinished jobs, not the number of viewers. Normally a watcher
+process (`manage.py watch`) keeps the store fresh and pages only read it
+(`job_statuses_for_page`). Without a live watcher, a page refresh asks upstream itself, only about
+jobs whose stored state predates the caller's current freshness window, and first *claims* them
+in the database: concurrent refreshes (threads, worker processes, servers sharing one database)
+that want the same jobs find them claimed and wait briefly for that answer instead of asking
+again. Watchers claim the same way but skip what others hold, so several split the work. A
+claim is a short transaction: on PostgreSQL rows are taken with SELECT … FOR UPDATE in
+primary-key order; on SQLite the transaction is IMMEDIATE, which serializes writers. A claim
+expires by itself, so a worker that died never blocks the others for long.
 """
 
 from __future__ import annotations
@@ -14,15 +17,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from jobsite.statuses import health
+from jobsite.statuses import health, watchers
 from jobsite.statuses.models import JobStatus, StateChange
 from jobsite.upstream import states
 from jobsite.upstream.client import client_for
@@ -42,6 +45,8 @@ _claims_answered = threading.Condition()
 class RefreshOutcome:
     asked: int  # job IDs this call sent upstream
     problem: health.Problem | None = None  # set while upstream fails and some jobs could not be refreshed
+    revised: frozenset[int] = frozenset()  # store rows whose shown content this call changed
+    changed: int = 0  # of those, jobs whose state moved
 
 
 def window_start(now: datetime, window: timedelta) -> datetime:
@@ -53,17 +58,18 @@ def window_start(now: datetime, window: timedelta) -> datetime:
 
 
 def due_q(*, now: datetime, max_age: timedelta, terminal_recheck: timedelta) -> Q:
-    """Jobs whose stored state is too old: never checked, unfinished and checked before the
-    current freshness window began, or finished and last checked `terminal_recheck` ago or more.
+    """Jobs whose stored state is too old: never checked, live and checked before the current
+    freshness window began, or settled (finished, or unknown to upstream) and last checked
+    `terminal_recheck` ago or more.
 
-    The long re-check counts from each job's own check, so finished jobs are re-checked spread
+    The long re-check counts from each job's own check, so settled jobs are re-checked spread
     out over time, not all at once on a shared boundary.
     """
-    terminal = Q(state__in=states.TERMINAL_STATES)
+    settled = Q(state__in=states.TERMINAL_STATES) | Q(reported=False)
     return (
         Q(checked_at__isnull=True)
-        | (~terminal & Q(checked_at__lt=window_start(now, max_age)))
-        | (terminal & Q(checked_at__lte=now - terminal_recheck))
+        | (~settled & Q(checked_at__lt=window_start(now, max_age)))
+        | (settled & Q(checked_at__lte=now - terminal_recheck))
     )
 
 
@@ -71,7 +77,7 @@ def is_due(status: JobStatus, *, now: datetime, max_age: timedelta, terminal_rec
     """The same rule as `due_q`, for rows already in memory."""
     if status.checked_at is None:
         return True
-    if states.is_terminal(status.state):
+    if status.is_settled:
         return now - status.checked_at >= terminal_recheck
     return status.checked_at < window_start(now, max_age)
 
@@ -91,6 +97,33 @@ def job_statuses_ensure(*, connection: Connection, job_ids: list[str]) -> list[J
     return [by_id[job_id] for job_id in job_ids]
 
 
+def job_statuses_want(*, connection: Connection, job_ids: list[str], until: datetime) -> None:
+    """Ask the watcher to keep these jobs fresh until then, though no watchlist holds them."""
+    JobStatus.objects.filter(connection=connection, job_id__in=job_ids).filter(
+        Q(wanted_until__isnull=True) | Q(wanted_until__lt=until)
+    ).update(wanted_until=until)
+
+
+def _due(connection: Connection, scope: QuerySet[JobStatus], max_age: timedelta) -> QuerySet[JobStatus]:
+    terminal_recheck = timedelta(seconds=connection.terminal_recheck)
+    return scope.filter(connection=connection).filter(
+        due_q(now=timezone.now(), max_age=max_age, terminal_recheck=terminal_recheck)
+    )
+
+
+def job_statuses_for_page(
+    *, connection: Connection, scope: QuerySet[JobStatus], max_age: timedelta
+) -> RefreshOutcome:
+    """What a page does before it reads `scope`: nothing but a look at upstream's health while a
+    watcher keeps the store fresh; without one, the in-request refresh below (the fallback)."""
+    if not watchers.watchers_alive():
+        return job_statuses_refresh(connection=connection, scope=scope, max_age=max_age)
+    problem = health.problem_of(connection)
+    if problem is not None and not _due(connection, scope, max_age).exists():
+        problem = None  # everything in scope is fresh: nothing on this page is stale
+    return RefreshOutcome(asked=0, problem=problem)
+
+
 def job_statuses_refresh(
     *, connection: Connection, scope: QuerySet[JobStatus], max_age: timedelta
 ) -> RefreshOutcome:
@@ -99,27 +132,38 @@ def job_statuses_refresh(
     Never raises for upstream trouble: the stored states stay, and the outcome carries the
     problem while some jobs in scope are stale because of it.
     """
-    terminal_recheck = timedelta(seconds=connection.terminal_recheck)
-    now = timezone.now()
-    due = scope.filter(connection=connection).filter(
-        due_q(now=now, max_age=max_age, terminal_recheck=terminal_recheck)
-    )
+    due = _due(connection, scope, max_age)
     problem = health.problem_get(connection.pk)
-    asked = 0
+    outcome = RefreshOutcome(asked=0, problem=problem)
     # A plain read first: most refreshes find nothing due.
     if not health.backing_off(problem) and due.exists():
         claimed = _claim(due, lease=timedelta(seconds=connection.timeout + 5))
         if claimed:
-            asked = len(claimed)
             try:
-                problem = _fetch_and_store(connection, claimed)
+                outcome = job_statuses_ask_upstream(connection=connection, claimed=claimed)
             finally:
                 with _claims_answered:
                     _claims_answered.notify_all()
         _wait_for_others(due, deadline=time.monotonic() + connection.timeout + 1)
-    if problem is not None and not due.exists():
-        problem = None  # everything in scope is fresh: nothing on this page is stale
-    return RefreshOutcome(asked=asked, problem=problem)
+    if outcome.problem is not None and not due.exists():
+        outcome = replace(outcome, problem=None)  # everything in scope is fresh: nothing on this page is stale
+    return outcome
+
+
+def job_statuses_claim(*, due: QuerySet[JobStatus], limit: int, lease: timedelta) -> list[JobStatus]:
+    """A watcher's claim: up to `limit` due jobs nobody holds, never-checked and oldest first.
+
+    Watchers split the work rather than queue: on PostgreSQL rows another watcher is claiming
+    right now are skipped (SKIP LOCKED), and rows already claimed are left to their holder.
+    """
+    with transaction.atomic():
+        now = timezone.now()
+        free = due.filter(_unclaimed(now)).order_by(F("checked_at").asc(nulls_first=True), "pk")
+        if db_connection.features.has_select_for_update_skip_locked:
+            free = free.select_for_update(skip_locked=True, of=("self",))
+        keys = list(free.values_list("pk", flat=True)[:limit])
+        JobStatus.objects.filter(pk__in=keys).update(claimed_until=now + lease)
+    return list(JobStatus.objects.filter(pk__in=keys).order_by("pk"))
 
 
 def _unclaimed(now: datetime) -> Q:
@@ -159,26 +203,35 @@ def _wait_for_others(due: QuerySet[JobStatus], *, deadline: float) -> None:
             _claims_answered.wait(min(WAIT_STEP, left))
 
 
-def _fetch_and_store(connection: Connection, claimed: list[JobStatus]) -> health.Problem | None:
+def job_statuses_release(claimed: list[JobStatus]) -> None:
+    JobStatus.objects.filter(pk__in=[status.pk for status in claimed]).update(claimed_until=None)
+
+
+def job_statuses_ask_upstream(*, connection: Connection, claimed: list[JobStatus]) -> RefreshOutcome:
+    """Ask upstream about claimed jobs, store the answer and release the claims. Never raises
+    for upstream trouble: the problem is recorded and returned."""
     try:
         answer = client_for(connection).fetch([status.job_id for status in claimed])
     except UpstreamError as error:
-        JobStatus.objects.filter(pk__in=[status.pk for status in claimed]).update(claimed_until=None)
-        return health.problem_record(connection.pk, error)
-    _store_answer(connection=connection, due=claimed, reported=answer.jobs, now=timezone.now())
+        # The problem first, then the release: whoever claims these jobs next sees the back-off.
+        problem = health.problem_record(connection.pk, error)
+        job_statuses_release(claimed)
+        return RefreshOutcome(asked=len(claimed), problem=problem)
+    revised, changed = _store_answer(connection=connection, due=claimed, reported=answer.jobs, now=timezone.now())
     health.problem_clear(connection.pk)
     if answer.from_simulator and not connection.is_simulator:
         Connection.objects.filter(pk=connection.pk).update(is_simulator=True)
         connection.is_simulator = True
-    return None
+    return RefreshOutcome(asked=len(claimed), revised=frozenset(revised), changed=changed)
 
 
-def _store_answer(*, connection: Connection, due: list[JobStatus], reported: dict, now) -> None:
+def _store_answer(*, connection: Connection, due: list[JobStatus], reported: dict, now) -> tuple[list[int], int]:
     """Write what upstream said in a handful of queries, however many jobs were asked about.
 
     Most refreshes change nothing but the check time: those rows get one UPDATE together; only
     rows whose state, output or presence moved are written one by one (in bulk). A re-checked
-    finished job counts as revised, so pages show its new check time.
+    finished job counts as revised, so pages show its new check time. Returns the revised rows'
+    keys and how many jobs changed state.
     """
     unchanged, revised, history = [], [], []
     for status in due:
@@ -209,3 +262,4 @@ def _store_answer(*, connection: Connection, due: list[JobStatus], reported: dic
             batch_size=500,
         )
         StateChange.objects.bulk_create(history, batch_size=500)
+    return [status.pk for status in revised], len(history)

@@ -1,17 +1,20 @@
 """What a live watchlist page needs on each refresh: everything, only what changed, or nothing.
 
 The page sends back a cursor from its last render: a fingerprint of what affects every row
-(the watchlist itself, the upstream problem if any) and the time it was rendered. Same
-fingerprint: only rows revised since then are sent, as out-of-band swaps with the summary; none
-revised: 204 and no body. Different fingerprint, or no cursor: the whole partial again.
+(the watchlist itself, the upstream problem if any), the watchlist's revision and the time it
+was rendered. Same fingerprint and revision: 204 and no body, without reading a job row. Same
+fingerprint, newer revision: only rows revised since the render are sent, as out-of-band swaps
+with the summary. Different fingerprint, or no cursor: the whole partial again.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -25,6 +28,15 @@ from jobsite.watchlists.models import Watchlist, WatchlistJob
 COMMIT_MARGIN = timedelta(seconds=2)
 # Sent with every refresh, 204s included: the oldest check among unfinished jobs (Unix seconds).
 CHECKED_HEADER = "X-Jobsite-Checked"
+# Every viewer of a list polls for that figure; it is worked out once a second per list.
+CHECKED_KEY = "jobsite:watchlist-checked:{}"
+CHECKED_REMEMBERED = 1
+
+
+class Answer(enum.Enum):
+    WHOLE = "whole"  # the whole partial: `jobs` is the page
+    ROWS = "rows"  # the summary, the cursor and the revised rows of the page (maybe none)
+    NOTHING = "nothing"  # 204: nothing moved since the render the cursor came from
 
 
 @dataclass
@@ -33,8 +45,8 @@ class LiveView:
     job_filter: JobFilter
     outcome: RefreshOutcome
     cursor: str
+    answer: Answer = Answer.WHOLE
     jobs: list[WatchlistJob] = field(default_factory=list)
-    whole: bool = True  # False: `jobs` holds only the revised rows of this page
     shown: int = 0  # jobs the filter keeps, over all pages
     stale_ids: frozenset[str] = frozenset()
     checked_at: datetime | None = None
@@ -49,8 +61,9 @@ class LiveView:
         return self.outcome.problem
 
     @property
-    def unchanged(self) -> bool:
-        return not self.whole and not self.jobs
+    def keeps_polling(self) -> bool:
+        """Whether the page polls again: some job is unsettled, or upstream is failing."""
+        return not self.summary.done or self.problem is not None
 
     @property
     def pages(self) -> int:
@@ -66,31 +79,53 @@ def _fingerprint(watchlist: Watchlist, job_filter: JobFilter, outcome: RefreshOu
     return f"{watchlist.updated_at.timestamp():.6f}:{problem}:{job_filter.as_query_string()}"
 
 
-def _parse_cursor(value: str | None) -> tuple[str, datetime] | None:
-    fingerprint, _, rendered = (value or "").rpartition("|")
-    rendered_at = parse_datetime(rendered) if rendered else None
-    return (fingerprint, rendered_at) if fingerprint and rendered_at else None
+@dataclass(frozen=True)
+class Cursor:
+    fingerprint: str
+    revision: int
+    rendered_at: datetime
+
+    def __str__(self) -> str:
+        return f"{self.fingerprint}|{self.revision}|{self.rendered_at.isoformat()}"
+
+    @classmethod
+    def parse(cls, value: str | None) -> Cursor | None:
+        """The cursor a page sent back; None for anything malformed (the page then renders whole)."""
+        fingerprint, revision, rendered = ((value or "").rsplit("|", 2) + ["", "", ""])[:3]
+        rendered_at = parse_datetime(rendered) if rendered else None
+        if not fingerprint or not revision.isdigit() or rendered_at is None or rendered_at.tzinfo is None:
+            return None
+        return cls(fingerprint, int(revision), rendered_at)
 
 
 def live_view(*, watchlist: Watchlist, job_filter: JobFilter = JobFilter(), since: str | None = None) -> LiveView:
     outcome = services.watchlist_refresh(watchlist=watchlist)
+    if outcome.revised:
+        watchlist.refresh_from_db(fields=["revision"])  # this request revised rows itself
     rendered_at = timezone.now()  # before reading rows: a later revision is sent next time
-    fingerprint = _fingerprint(watchlist, job_filter, outcome)
-    view = LiveView(
-        watchlist=watchlist,
-        job_filter=job_filter,
-        outcome=outcome,
-        cursor=f"{fingerprint}|{rendered_at.isoformat()}",
-    )
-    previous = _parse_cursor(since)
-    if previous and previous[0] == fingerprint:
-        _fill_revisions(view, revised_after=previous[1] - COMMIT_MARGIN)
+    cursor = Cursor(_fingerprint(watchlist, job_filter, outcome), watchlist.revision, rendered_at)
+    view = LiveView(watchlist=watchlist, job_filter=job_filter, outcome=outcome, cursor=str(cursor))
+    previous = Cursor.parse(since)
+    if previous and previous.fingerprint == cursor.fingerprint:
+        if previous.revision == cursor.revision:
+            view.answer = Answer.NOTHING
+        else:
+            _fill_revisions(view, revised_after=previous.rendered_at - COMMIT_MARGIN)
     else:
         _fill_page(view)
     if outcome.problem:
         view.stale_ids = _stale_ids(watchlist, view.jobs, rendered_at)
-    view.checked_at = selectors.watchlist_live_checked_at(watchlist=watchlist)
+    view.checked_at = _live_checked_at(watchlist)
     return view
+
+
+def _live_checked_at(watchlist: Watchlist) -> datetime | None:
+    key = CHECKED_KEY.format(watchlist.pk)
+    checked_at = cache.get(key)
+    if checked_at is None:
+        checked_at = selectors.watchlist_live_checked_at(watchlist=watchlist) or ""
+        cache.set(key, checked_at, CHECKED_REMEMBERED)
+    return checked_at or None
 
 
 def _page_slice(job_filter: JobFilter) -> slice:
@@ -105,16 +140,14 @@ def _fill_page(view: LiveView) -> None:
 
 
 def _fill_revisions(view: LiveView, *, revised_after: datetime) -> None:
-    """Only the rows of this page revised since the last render, or everything if rows may move."""
+    """The rows of this page revised since the last render (maybe none: the summary and cursor
+    still go), or everything if rows may move."""
     revised = view.watchlist.jobs.filter(status__revised_at__gt=revised_after)
-    if not revised.exists():
-        view.whole = False  # unchanged: 204
-        return
     if view.job_filter.reorders:
         _fill_page(view)
         return
     page_ids = list(view.job_filter.ordered(view.watchlist.jobs.all()).values_list("id", flat=True)[_page_slice(view.job_filter)])
-    view.whole = False
+    view.answer = Answer.ROWS
     view.jobs = list(
         revised.filter(id__in=page_ids).select_related("status").order_by("id")
     ) if page_ids else []

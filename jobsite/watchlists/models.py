@@ -32,7 +32,11 @@ class Watchlist(models.Model):
     visibility = models.CharField(max_length=20, choices=Visibility.choices, default=Visibility.PRIVATE)
     shared_groups = models.ManyToManyField(Group, blank=True, related_name="shared_watchlists")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Moves when the watchlist itself changes (jobs added or removed, settings): pages render whole.
     updated_at = models.DateTimeField(auto_now=True)
+    # Moves when a job it holds changes on screen (the store revised its row): an open page asks
+    # for those rows. Read with the watchlist, so an unchanged refresh reads no job rows at all.
+    revision = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["name", "id"]

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from jobsite.statuses.models import JobStatus, display_state, is_settled
@@ -62,8 +63,27 @@ def watchlists_visible_to(user) -> QuerySet[Watchlist]:
 
 
 def watchlist_get_for_viewer(*, user, pk: int) -> Watchlist:
-    """The watchlist if `user` may see it; 404 for everyone else, so outsiders learn nothing."""
-    return get_object_or_404(watchlists_visible_to(user).select_related("connection", "owner"), pk=pk)
+    """The watchlist if `user` may see it; 404 for everyone else, so outsiders learn nothing.
+
+    Every poll of every viewer comes through here: one query by key, and the visibility rule of
+    `watchlists_visible_to` applied in Python (its OR and group join cost more to build than to
+    run), with a second query only for a list shared with groups.
+    """
+    watchlist = (
+        Watchlist.objects.select_related("connection", "connection__health", "owner").filter(pk=pk).first()
+    )
+    if watchlist is None or not _visible(watchlist, user):
+        raise Http404("No watchlist matches the given query.")
+    return watchlist
+
+
+def _visible(watchlist: Watchlist, user) -> bool:
+    if watchlist.is_owned_by(user) or watchlist.visibility == Visibility.SIGNED_IN:
+        return True
+    return (
+        watchlist.visibility == Visibility.GROUPS
+        and watchlist.shared_groups.filter(pk__in=user.groups.values("pk")).exists()
+    )
 
 
 def watchlist_get_for_owner(*, user, pk: int) -> Watchlist:

@@ -6,10 +6,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import F, Min
+from django.utils import timezone
 
 from jobsite.statuses.models import JobStatus
-from jobsite.statuses.services import RefreshOutcome, job_statuses_ensure, job_statuses_refresh
+from jobsite.statuses.services import (
+    RefreshOutcome,
+    job_statuses_ensure,
+    job_statuses_for_page,
+    job_statuses_want,
+)
 from jobsite.upstream.models import Connection
 from jobsite.watchlists.models import Visibility, Watchlist, WatchlistJob
 from jobsite.watchlists.selectors import watchlist_statuses, watchlists_visible_to
@@ -94,8 +100,25 @@ def watchlist_delete(*, watchlist: Watchlist) -> None:
     watchlist.delete()
 
 
+def watchlists_revise(*, status_ids: frozenset[int]) -> None:
+    """Tell open pages that these store rows changed: every watchlist holding one moves on.
+
+    Called after the rows' write has committed, never before: a page that reads the new
+    revision then always finds the new rows."""
+    if status_ids:
+        holders = WatchlistJob.objects.filter(status_id__in=status_ids).values("watchlist_id")
+        Watchlist.objects.filter(pk__in=holders).update(revision=F("revision") + 1)
+
+
+def _for_page(*, connection: Connection, scope, max_age: timedelta) -> RefreshOutcome:
+    outcome = job_statuses_for_page(connection=connection, scope=scope, max_age=max_age)
+    watchlists_revise(status_ids=outcome.revised)
+    return outcome
+
+
 def watchlists_refresh_for_viewer(*, user) -> list[RefreshOutcome]:
-    """Bring every job the user can see up to date: one upstream round per connection.
+    """Bring every job the user can see up to date: one upstream round per connection (none
+    while a watcher keeps the store fresh).
 
     A job in several watchlists is asked about once, at the shortest pollInterval that holds it.
     """
@@ -115,7 +138,7 @@ def watchlists_refresh_for_viewer(*, user) -> list[RefreshOutcome]:
             ).values("status_id")
         )
         outcomes.append(
-            job_statuses_refresh(
+            _for_page(
                 connection=connections[row["connection_id"]],
                 scope=scope,
                 max_age=timedelta(seconds=row["shortest"]),
@@ -125,21 +148,26 @@ def watchlists_refresh_for_viewer(*, user) -> list[RefreshOutcome]:
 
 
 def watchlist_refresh(*, watchlist: Watchlist) -> RefreshOutcome:
-    """Bring the watchlist's job states up to date: no older than its pollInterval."""
-    return job_statuses_refresh(
+    """Bring the watchlist's job states up to date: no older than its pollInterval (a read only,
+    while a watcher keeps the store fresh)."""
+    return _for_page(
         connection=watchlist.connection,
         scope=watchlist_statuses(watchlist=watchlist),
         max_age=timedelta(seconds=watchlist.poll_interval),
     )
 
 
+# How long the watcher keeps a quick look's jobs fresh after the paste was last looked at.
+QUICK_LOOK_INTEREST = timedelta(minutes=5)
+
+
 def quick_look(*, connection: Connection, job_ids: list[str]) -> tuple[list[JobStatus], RefreshOutcome]:
-    """States of pasted jobs, fresh from upstream where needed, without saving a watchlist."""
+    """States of pasted jobs, without saving a watchlist: fresh from upstream where needed
+    without a watcher, else as the store knows them, and the watcher is asked to check them."""
     _check_capacity(len(job_ids), holder="A quick look takes", verb="this paste has")
     job_statuses_ensure(connection=connection, job_ids=job_ids)
+    job_statuses_want(connection=connection, job_ids=job_ids, until=timezone.now() + QUICK_LOOK_INTEREST)
     scope = JobStatus.objects.filter(connection=connection, job_id__in=job_ids)
-    outcome = job_statuses_refresh(
-        connection=connection, scope=scope, max_age=timedelta(seconds=connection.poll_interval)
-    )
+    outcome = _for_page(connection=connection, scope=scope, max_age=timedelta(seconds=connection.poll_interval))
     by_id = {status.job_id: status for status in scope}
     return [by_id[job_id] for job_id in job_ids], outcome

@@ -9,6 +9,7 @@ urlpatterns = [
     path("watchlists/<int:pk>/", views.watchlist_detail, name="watchlist"),
     path("watchlists/<int:pk>/live/", views.watchlist_live, name="watchlist_live"),
     path("watchlists/<int:pk>/jobs/<uuid:job_id>/", views.watchlist_job, name="watchlist_job"),
+    path("watchlists/<int:pk>/jobs/<uuid:job_id>/live/", views.watchlist_job_live, name="watchlist_job_live"),
     path("watchlists/<int:pk>/jobs/<uuid:job_id>/output/", views.watchlist_job_output, name="watchlist_job_output"),
     path("watchlists/<int:pk>/jobs/<uuid:job_id>/label/", views.watchlist_job_label, name="watchlist_job_label"),
     path("watchlists/<int:pk>/export.csv", views.watchlist_export, {"fmt": "csv"}, name="watchlist_export_csv"),

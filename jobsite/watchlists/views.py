@@ -12,7 +12,7 @@ from django_htmx.http import HttpResponseStopPolling, reswap
 from jobsite.statuses.selectors import job_timeline
 from jobsite.watchlists import export, selectors, services
 from jobsite.watchlists.filters import SORTS, JobFilter
-from jobsite.watchlists.live import CHECKED_HEADER, live_view
+from jobsite.watchlists.live import CHECKED_HEADER, Answer, live_view
 from jobsite.watchlists.forms import (
     AddJobsForm,
     LabelForm,
@@ -21,7 +21,7 @@ from jobsite.watchlists.forms import (
     WatchlistCreateForm,
     WatchlistSettingsForm,
 )
-from jobsite.watchlists.models import Watchlist
+from jobsite.watchlists.models import Watchlist, WatchlistJob
 from jobsite.watchlists.templatetags.job_display import output_text
 
 # Longer outputs are cut on screen (a browser chokes on megabytes of <pre>); the download is whole.
@@ -57,6 +57,9 @@ def quick_look(request: HttpRequest) -> HttpResponse:
             )
             context |= {"statuses": statuses, "problem": outcome.problem, "parsed": parsed, "save_form": save_form,
                         "connection": connection}
+            if outcome.problem is None and any(status.checked_at is None for status in statuses):
+                # The watcher has yet to ask about some: the results post the same look again shortly.
+                context["look_again"] = {"connection": connection.pk, "job_ids": "\n".join(parsed.job_ids)}
     return render(request, "watchlists/quick_look.html", context, status=200 if form.is_valid() else 400)
 
 
@@ -103,24 +106,24 @@ def watchlist_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def watchlist_live(request: HttpRequest, pk: int) -> HttpResponse:
     """The htmx refresh: the whole partial, only the revised rows, or 204 when nothing moved.
 
-    Answers 286 (htmx: stop polling) once every job is settled and upstream is healthy. A 204
-    never needs to: the render it confirms carried the 286 already if everything had finished.
+    Answers 286 (htmx: stop polling) once the page stops polling. A 204 never needs to: the
+    render it confirms carried the 286 already if everything had finished.
     """
     watchlist = selectors.watchlist_get_for_viewer(user=request.user, pk=pk)
     live = live_view(
         watchlist=watchlist, job_filter=JobFilter.from_params(request.GET), since=request.GET.get("since")
     )
     context = {"live": live, "watchlist": watchlist, "can_edit": watchlist.is_owned_by(request.user)}
-    if live.unchanged:
+    if live.answer is Answer.NOTHING:
         response = HttpResponse(status=204)
         # The answer most polls get: no body, so no content type and no framing policy to state.
         del response["Content-Type"]
         response.xframe_options_exempt = True
-    elif live.whole:
+    elif live.answer is Answer.WHOLE:
         response = reswap(render(request, "watchlists/_live.html", context), "innerHTML")
     else:
         response = render(request, "watchlists/_live_changes.html", context)
-    if not live.unchanged and live.summary.done and not live.problem:
+    if live.answer is not Answer.NOTHING and not live.keeps_polling:
         response.status_code = HttpResponseStopPolling.status_code
     if live.checked_at:
         response[CHECKED_HEADER] = str(int(live.checked_at.timestamp()))
@@ -134,17 +137,7 @@ def watchlist_job(request: HttpRequest, pk: int, job_id: UUID) -> HttpResponse:
     job_id = str(job_id)
     watchlist = selectors.watchlist_get_for_viewer(user=request.user, pk=pk)
     job = selectors.watchlist_job_get(watchlist=watchlist, job_id=job_id)
-    timeline = job_timeline(connection=watchlist.connection, job_id=job_id)
-    output = output_text(job.status.output)
-    context = {
-        "watchlist": watchlist,
-        "job": job,
-        "timeline": timeline,
-        "output": output[:OUTPUT_ON_SCREEN],
-        "output_size": len(output),
-        "output_cut": len(output) > OUTPUT_ON_SCREEN,
-    }
-    return render(request, "watchlists/job.html", context)
+    return render(request, "watchlists/job.html", _job_context(watchlist=watchlist, job=job))
 
 
 @login_required
@@ -273,3 +266,34 @@ def watchlist_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "watchlists/delete.html", {"watchlist": watchlist, "job_count": watchlist.jobs.count()}
     )
+
+
+@login_required
+@require_GET
+def watchlist_job_live(request: HttpRequest, pk: int, job_id: UUID) -> HttpResponse:
+    """The job page's htmx refresh: the partial its first render included, rendered again.
+
+    Answers 286 (htmx: stop polling) once the job is settled: nothing about it will change.
+    """
+    watchlist = selectors.watchlist_get_for_viewer(user=request.user, pk=pk)
+    outcome = services.watchlist_refresh(watchlist=watchlist)
+    job = selectors.watchlist_job_get(watchlist=watchlist, job_id=str(job_id))
+    context = _job_context(watchlist=watchlist, job=job, problem=outcome.problem)
+    response = render(request, "watchlists/_job_live.html", context)
+    if job.status.is_settled:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+def _job_context(*, watchlist: Watchlist, job: WatchlistJob, problem=None) -> dict:
+    """What the job page and its refresh show (templates/watchlists/_job_live.html)."""
+    output = output_text(job.status.output)
+    return {
+        "watchlist": watchlist,
+        "job": job,
+        "timeline": job_timeline(connection=watchlist.connection, job_id=job.status.job_id),
+        "output": output[:OUTPUT_ON_SCREEN],
+        "output_size": len(output),
+        "output_cut": len(output) > OUTPUT_ON_SCREEN,
+        "problem": problem,  # upstream failing: the state shown is the last known one
+    }

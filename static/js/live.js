@@ -1,12 +1,26 @@
-// The live watchlist page, the parts only a browser can do: the tab title and icon, "updated
-// N s ago", pausing, announcing changes to screen readers, and opt-in notifications.
+// The live pages (a watchlist, a job), the parts only a browser can do: when to poll, the tab
+// title and icon, "updated N s ago", pausing, announcing changes to screen readers, and opt-in
+// notifications.
 (() => {
   const STATE_COLOURS = {
     failed: "#b42318", expired: "#8a5a00", cancelled: "#6b4fa8", retry: "#a15c00",
     active: "#1d5fd1", created: "#5d6675", completed: "#177245",
   };
+  // A hidden tab polls this rarely: failures are still told about, just later.
+  const HIDDEN_POLL_MS = 60_000;
   let lastUpdate = Date.now();
+  let lastPoll = Date.now();  // the page itself was fresh when it loaded
   window.jobsitePaused = false;
+
+  // Poll now? The filter of every live element's hx-trigger (templates/watchlists/_poll.html).
+  // Not while paused, nor once the server answered 286 (the tab being shown again must not wake a
+  // finished page); in a hidden tab, only a minute after the last poll; otherwise yes.
+  window.jobsiteShouldPoll = (element) => {
+    if (window.jobsitePaused || element?.dataset.pollStopped) return false;
+    if (document.hidden && Date.now() - lastPoll < HIDDEN_POLL_MS) return false;
+    lastPoll = Date.now();
+    return true;
+  };
 
   const live = () => document.getElementById("live");
   const summary = () => document.getElementById("live-summary");
@@ -76,6 +90,7 @@
 
   document.addEventListener("htmx:afterRequest", (event) => {
     const xhr = event.detail.xhr;
+    if (xhr?.status === 286) event.detail.elt.dataset.pollStopped = "true";
     if (!xhr || !event.detail.successful) return;
     lastUpdate = Date.now();
     const checked = xhr.getResponseHeader("X-Jobsite-Checked");
@@ -88,7 +103,21 @@
     }
   });
 
+  // The job page: say when the job's state changes. Its state line is swapped with the rest of
+  // the refresh, so the words go to #announcer, which stays put.
+  let jobState = null;
+  function tellJobState() {
+    const element = document.getElementById("job-state");
+    if (!element) return;
+    if (jobState && element.dataset.jobState !== jobState) {
+      const label = element.querySelector(".badge")?.textContent.trim() || element.dataset.jobState;
+      announce(`Job ${element.dataset.jobId.slice(0, 8)} is now ${label}.`);
+    }
+    jobState = element.dataset.jobState;
+  }
+
   document.addEventListener("htmx:afterSettle", () => {
+    tellJobState();
     const wasDone = document.body.dataset.done === "true";
     reflectSummary();
     tellNewFailures();
@@ -131,6 +160,7 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     reflectSummary();
+    tellJobState();  // the state the page opened with is no news
     tellNewFailures();  // sets the baseline: failures already there when the page opened are old news
     document.body.dataset.done = String(summary()?.dataset.done === "true");
     const bell = document.getElementById("notify");

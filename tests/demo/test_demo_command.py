@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,13 +23,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_demo(data_dir: Path) -> tuple[subprocess.Popen, str, str]:
+def start_demo(data_dir: Path, *extra: str) -> tuple[subprocess.Popen, str, str]:
     """Start the demo, wait for its banner; return the process, the site URL and the password."""
     site_port, simulator_port = free_port(), free_port()
     env = {**os.environ, "JOBSITE_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
     env.pop("DATABASE_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "demo", "--port", str(site_port), "--simulator-port", str(simulator_port)],
+        [sys.executable, "manage.py", "demo", "--port", str(site_port), "--simulator-port", str(simulator_port), *extra],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     banner = ""
@@ -84,5 +85,33 @@ def test_it_starts_a_working_demo_and_runs_again_reusing_what_exists(tmp_path):
         assert second_password == password
         home = sign_in(url, password).get(url + "/").text
         assert home.count("Nightly loads") == 1
+    finally:
+        assert stop(process) == 0
+
+
+def observed_states(data_dir: Path) -> dict[str, list[str]]:
+    """Each job's observed timeline, read straight from the demo's database."""
+    with sqlite3.connect(data_dir / "db.sqlite3", timeout=10) as db:
+        rows = db.execute("SELECT job_id, state FROM statuses_statechange ORDER BY observed_at, id").fetchall()
+    timelines: dict[str, list[str]] = {}
+    for job_id, state in rows:
+        timelines.setdefault(job_id, []).append(state)
+    return timelines
+
+
+def test_the_demos_jobs_move_with_no_page_open_and_every_state_is_observed(tmp_path):
+    # Three seconds a lifecycle step: longer than the demo's 2 s pollInterval, so nothing is missed.
+    process, _url, _password = start_demo(tmp_path, "--speed", "3")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            timelines = observed_states(tmp_path)
+            if any("retry" in states and states[-1] == "completed" for states in timelines.values()):
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError(f"no retried job finished within 60 s with no page open: {timelines}")
+        retried = next(states for states in timelines.values() if "retry" in states)
+        assert retried == ["created", "active", "retry", "active", "completed"]
     finally:
         assert stop(process) == 0

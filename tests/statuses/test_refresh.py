@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
+from tests.helpers import end_back_off
 from django.utils import timezone
 
 from jobsite.statuses.models import JobStatus, StateChange
@@ -143,24 +143,25 @@ def test_it_backs_off_while_upstream_is_down(refresh, simulator, monkeypatch):
     assert outcome.problem.retry_in >= 0
 
 
-def test_it_waits_longer_after_each_failure_up_to_a_bound():
+def test_it_waits_longer_after_each_failure_up_to_a_bound(connection):
     from jobsite.statuses import health
     from jobsite.upstream.errors import UpstreamHTTPError
 
     delays = []
     for _ in range(8):
-        problem = health.problem_record(1, UpstreamHTTPError("down", status=500))
-        delays.append(round(problem.retry_at - __import__("time").time()))
+        problem = health.problem_record(connection.pk, UpstreamHTTPError("down", status=500))
+        delays.append(round((problem.retry_at - timezone.now()).total_seconds()))
     assert delays == [1, 2, 4, 8, 16, 30, 30, 30]
-    health.problem_clear(1)
-    assert health.problem_get(1) is None
+    assert problem.failures == 8
+    health.problem_clear(connection.pk)
+    assert health.problem_get(connection.pk) is None
 
 
 def test_it_tries_again_once_the_back_off_has_passed_and_clears_the_problem(refresh, simulator):
     job = simulator.submit(lifecycle="stay_active", count=1)[0]
     simulator.set_fault("error_500", count=1)
     assert refresh([job]).problem is not None
-    cache.clear()  # the back-off window has passed
+    end_back_off()
     outcome = refresh([job])
     assert (outcome.asked, outcome.problem) == (1, None)
 

@@ -9,6 +9,14 @@ def new_ids(count: int) -> list[str]:
     return [str(uuid.uuid4()) for _ in range(count)]
 
 
+def polls_every(seconds: int) -> str:
+    """The polling attributes of a live element (templates/watchlists/_poll.html)."""
+    return (
+        f'hx-trigger="every {seconds}s [jobsiteShouldPoll(this)], '
+        'visibilitychange[!document.hidden && jobsiteShouldPoll(this)] from:document" hx-sync="this:drop"'
+    )
+
+
 @pytest.fixture
 def make_watchlist(owner, connection):
     def make(job_ids=None, *, name="Nightly loads", user=None, poll_interval=1):

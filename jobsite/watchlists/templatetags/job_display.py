@@ -107,3 +107,9 @@ def clock_time(moment: datetime, *, live: bool = False) -> str:
 @register.simple_tag
 def job_url(view_name: str, watchlist, job_id: str) -> str:
     return watchlist.job_url(view_name, job_id)
+
+
+@register.filter
+def json_attr(value: Any) -> str:
+    """A value as JSON for an htmx attribute such as hx-vals; autoescaping then makes it safe there."""
+    return json.dumps(value)

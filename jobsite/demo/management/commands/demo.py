@@ -1,4 +1,4 @@
-"""`manage.py demo`: migrate, seed, start the simulator and the site, print where to go.
+"""`manage.py demo`: migrate, seed, start the simulator, a watcher and the site, print where to go.
 
 Safe to run again: it reuses the demo user, connection and watchlists it made before.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,6 +19,7 @@ from jobsite.simulator import Simulator
 from jobsite.simulator.demo import DEMO_WATCHLISTS
 from jobsite.statuses.models import JobStatus, StateChange
 from jobsite.upstream.models import Connection
+from jobsite.watcher.loop import Watch
 from jobsite.watchlists.models import Watchlist
 from jobsite.watchlists.services import watchlist_add_jobs, watchlist_create
 
@@ -58,19 +60,28 @@ class Command(BaseCommand):
                 f"The simulator cannot listen on {host}:{simulator_port} ({error.strerror}). "
                 "Pass --simulator-port with a free port."
             ) from None
+        # The watcher keeps the jobs moving whether or not a page is open, as in production,
+        # where it is a process of its own (`manage.py watch`); here a thread keeps it to one command.
+        watch = Watch(name=f"demo:{os.getpid()}")
+        watcher = threading.Thread(target=watch.run, name="demo-watcher", daemon=True)
         try:
             connection = self._ensure_connection(url=simulator.url, token=token)
             user = get_user_model().objects.get(username=DEMO_USERNAME)
             self._ensure_watchlists(owner=user, connection=connection)
+            watcher.start()
             self.stdout.write(
                 self.style.SUCCESS("\njobsite demo is running.\n")
                 + f"  Open      http://{host}:{port}/\n"
                 + f"  Sign in   {DEMO_USERNAME} / {password}\n"
                 + f"  Simulator {simulator.url} (simulated Immuta; jobs replay from the start)\n"
+                + "  Watcher   keeps the jobs fresh with or without an open page\n"
                 + "  Stop      Ctrl-C\n"
             )
             call_command("runserver", f"{host}:{port}", use_reloader=False, skip_checks=True)
         finally:
+            watch.stop.set()
+            if watcher.is_alive():
+                watcher.join(timeout=15)
             simulator.stop()
 
     def _ensure_user(self) -> str:

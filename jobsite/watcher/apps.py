@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WatcherConfig(AppConfig):
+    name = "jobsite.watcher"
+    verbose_name = "Watcher"
