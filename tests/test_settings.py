@@ -62,6 +62,9 @@ def test_it_passes_the_deploy_checks_with_production_variables(tmp_path):
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
     )
     assert result.returncode == 0, result.stdout + result.stderr

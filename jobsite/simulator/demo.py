@@ -36,9 +36,7 @@ def _sync(index: int, lifecycle: str, delay: int, source: str, rows: int | None 
     return DemoJob(NIGHTLY_LOADS, index, lifecycle, delay, "datasource-sync", output)
 
 
-def _rebuild(
-    index: int, lifecycle: str, delay: int, policy: str, updated: int | None = None
-) -> DemoJob:
+def _rebuild(index: int, lifecycle: str, delay: int, policy: str, updated: int | None = None) -> DemoJob:
     """A policy rebuild; `updated` is the result it reports if it completes."""
     output = None if updated is None else {"policy": policy, "dataSourcesUpdated": updated}
     return DemoJob(POLICY_REBUILDS, index, lifecycle, delay, "policy-rebuild", output)

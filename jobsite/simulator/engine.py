@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -41,10 +41,18 @@ LIFECYCLES: Mapping[str, tuple[Step, ...]] = MappingProxyType(
         "succeed": (Step(CREATED, 1), Step(ACTIVE, 2), Step(COMPLETED)),
         "succeed_slowly": (Step(CREATED, 1), Step(ACTIVE, 8), Step(COMPLETED)),
         "retry_succeed": (
-            Step(CREATED, 1), Step(ACTIVE, 1), Step(RETRY, 2), Step(ACTIVE, 2), Step(COMPLETED),
+            Step(CREATED, 1),
+            Step(ACTIVE, 1),
+            Step(RETRY, 2),
+            Step(ACTIVE, 2),
+            Step(COMPLETED),
         ),
         "fail": (
-            Step(CREATED, 1), Step(ACTIVE, 1), Step(RETRY, 1), Step(ACTIVE, 1), Step(FAILED),
+            Step(CREATED, 1),
+            Step(ACTIVE, 1),
+            Step(RETRY, 1),
+            Step(ACTIVE, 1),
+            Step(FAILED),
         ),
         "expire": (Step(CREATED, 2), Step(EXPIRED)),
         "cancel": (Step(CREATED, 1), Step(ACTIVE, 2), Step(CANCELLED)),
@@ -133,7 +141,7 @@ class JobStore:
             name=name,
             born=self._clock(),
             delay=delay,
-            created_on=datetime.now(timezone.utc),
+            created_on=datetime.now(UTC),
         )
         with self._lock:
             if key in self._jobs:

@@ -6,6 +6,7 @@ Every answer carries `X-Jobsite-Simulator: 1` so that the site can tell it is no
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
@@ -248,10 +249,8 @@ class _Server(ThreadingHTTPServer):
 
 
 def _shut(connection: socket.socket, how: int) -> None:
-    try:
+    with contextlib.suppress(OSError):  # already closed
         connection.shutdown(how)
-    except OSError:  # already closed
-        pass
 
 
 class _HTTPError(Exception):
@@ -354,9 +353,7 @@ class _Handler(BaseHTTPRequestHandler):
             },
         )
 
-    def _read_until_settled(
-        self, job_ids: list[str], *, wait: int, poll_interval: int
-    ) -> dict[str, JobSnapshot]:
+    def _read_until_settled(self, job_ids: list[str], *, wait: int, poll_interval: int) -> dict[str, JobSnapshot]:
         """Re-read the jobs every pollInterval until all known ones are terminal or `wait` is up."""
         scale = self.simulator.time_scale
         deadline = None if wait == -1 else time.monotonic() + wait * scale
@@ -408,7 +405,8 @@ class _Handler(BaseHTTPRequestHandler):
         payload = _json_object(body)
         mode, count = payload.get("mode"), payload.get("count")
         try:
-            self.simulator.set_fault(mode, count)
+            # Anything but one of the mode names (a number, null) is refused there with the list.
+            self.simulator.set_fault(mode if isinstance(mode, str) else "", count)
         except ValueError as error:
             raise _HTTPError(HTTPStatus.BAD_REQUEST, str(error)) from None
         self._send_json(HTTPStatus.OK, {"mode": mode, "count": count})
@@ -472,9 +470,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(payload).encode(), "application/json; charset=utf-8", headers)
 
-    def _send(
-        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
-    ) -> None:
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

@@ -35,7 +35,17 @@ class StateChangeAdmin(ReadOnlyAdmin):
 class WatcherAdmin(ReadOnlyAdmin):
     """`manage.py watch` processes, by their heartbeats: pages only read the store while one is alive."""
 
-    list_display = ["name", "alive", "seen_at", "started_at", "stopped_at", "rounds", "last_asked", "last_changed", "last_took_ms"]
+    list_display = [
+        "name",
+        "alive",
+        "seen_at",
+        "started_at",
+        "stopped_at",
+        "rounds",
+        "last_asked",
+        "last_changed",
+        "last_took_ms",
+    ]
 
     @admin.display(boolean=True)
     def alive(self, watcher: Watcher) -> bool:

@@ -44,9 +44,7 @@ class JobStatus(models.Model):
     wanted_until = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["connection", "job_id"], name="one_status_per_job")
-        ]
+        constraints = [models.UniqueConstraint(fields=["connection", "job_id"], name="one_status_per_job")]
         verbose_name_plural = "job statuses"
 
     def __str__(self) -> str:

@@ -90,10 +90,7 @@ def job_statuses_ensure(*, connection: Connection, job_ids: list[str]) -> list[J
         ignore_conflicts=True,
         batch_size=500,
     )
-    by_id = {
-        status.job_id: status
-        for status in JobStatus.objects.filter(connection=connection, job_id__in=job_ids)
-    }
+    by_id = {status.job_id: status for status in JobStatus.objects.filter(connection=connection, job_id__in=job_ids)}
     return [by_id[job_id] for job_id in job_ids]
 
 
@@ -111,9 +108,7 @@ def _due(connection: Connection, scope: QuerySet[JobStatus], max_age: timedelta)
     )
 
 
-def job_statuses_for_page(
-    *, connection: Connection, scope: QuerySet[JobStatus], max_age: timedelta
-) -> RefreshOutcome:
+def job_statuses_for_page(*, connection: Connection, scope: QuerySet[JobStatus], max_age: timedelta) -> RefreshOutcome:
     """What a page does before it reads `scope`: nothing but a look at upstream's health while a
     watcher keeps the store fresh; without one, the in-request refresh below (the fallback)."""
     if not watchers.watchers_alive():
@@ -124,9 +119,7 @@ def job_statuses_for_page(
     return RefreshOutcome(asked=0, problem=problem)
 
 
-def job_statuses_refresh(
-    *, connection: Connection, scope: QuerySet[JobStatus], max_age: timedelta
-) -> RefreshOutcome:
+def job_statuses_refresh(*, connection: Connection, scope: QuerySet[JobStatus], max_age: timedelta) -> RefreshOutcome:
     """Make every job in `scope` no older than `max_age`, asking upstream only where needed.
 
     Never raises for upstream trouble: the stored states stay, and the outcome carries the
@@ -249,9 +242,7 @@ def _store_answer(*, connection: Connection, due: list[JobStatus], reported: dic
             continue
         if new_state != status.state:
             status.changed_at = now
-            history.append(
-                StateChange(connection=connection, job_id=status.job_id, state=new_state, observed_at=now)
-            )
+            history.append(StateChange(connection=connection, job_id=status.job_id, state=new_state, observed_at=now))
         status.state, status.output, status.reported, status.revised_at = new_state, output, present, now
         revised.append(status)
     with transaction.atomic():

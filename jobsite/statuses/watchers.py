@@ -35,7 +35,7 @@ def watcher_start(*, name: str) -> Watcher:
 
 def watcher_beat(*, watcher: Watcher, asked: int | None = None, changed: int = 0, took_ms: int = 0) -> None:
     """Say the watcher is alive; with `asked`, also record the round it just finished."""
-    fields = {"seen_at": timezone.now()}
+    fields: dict[str, object] = {"seen_at": timezone.now()}
     if asked is not None:
         watcher.rounds += 1
         fields |= {"rounds": watcher.rounds, "last_asked": asked, "last_changed": changed, "last_took_ms": took_ms}

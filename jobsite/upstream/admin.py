@@ -21,8 +21,14 @@ class ConnectionForm(forms.ModelForm):
     class Meta:
         model = Connection
         fields = [
-            "name", "base_url", "auth_method", "timeout", "poll_interval", "batch_size",
-            "terminal_recheck", "is_simulator",
+            "name",
+            "base_url",
+            "auth_method",
+            "timeout",
+            "poll_interval",
+            "batch_size",
+            "terminal_recheck",
+            "is_simulator",
         ]
 
     def clean_token(self) -> str:

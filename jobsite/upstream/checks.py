@@ -16,8 +16,7 @@ def check_encryption_key(app_configs, **kwargs):
     return [
         Warning(
             "API tokens are encrypted under a key derived from SECRET_KEY.",
-            hint="Set JOBSITE_ENCRYPTION_KEY so that rotating SECRET_KEY does not make stored "
-            "tokens unreadable.",
+            hint="Set JOBSITE_ENCRYPTION_KEY so that rotating SECRET_KEY does not make stored tokens unreadable.",
             id="jobsite.W001",
         )
     ]

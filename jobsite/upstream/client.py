@@ -227,9 +227,7 @@ class StatusesClient:
     def close(self) -> None:
         self._session.close()
 
-    def _fetch_batch(
-        self, batch: list[str], *, wait: int, poll_interval: int
-    ) -> tuple[dict[str, ReportedJob], bool]:
+    def _fetch_batch(self, batch: list[str], *, wait: int, poll_interval: int) -> tuple[dict[str, ReportedJob], bool]:
         payload = {"jobIds": batch, "wait": wait, "pollInterval": poll_interval}
         timeout = (min(self.timeout, MAX_CONNECT_TIMEOUT), self.timeout + wait)
         label = f"statuses request for {len(batch)} job IDs"
@@ -285,9 +283,7 @@ class StatusesClient:
         started = time.perf_counter()
         outcome = "no answer"
         try:
-            response = self._session.post(
-                url, json=payload, headers=headers, timeout=timeout, allow_redirects=False
-            )
+            response = self._session.post(url, json=payload, headers=headers, timeout=timeout, allow_redirects=False)
             outcome = f"HTTP {response.status_code}"
         except requests.RequestException as error:
             raise self._error_for(error, timeout) from error
@@ -356,9 +352,7 @@ class StatusesClient:
             if not isinstance(entry, dict):
                 why = f"the entry for job {job_id} is a {_json_type(entry)}, not an object or null"
                 raise BadResponse(self._unreadable(why), status=response.status_code)
-            jobs[job_id] = ReportedJob(
-                id=job_id, state=normalize_state(entry.get("state")), output=entry.get("output")
-            )
+            jobs[job_id] = ReportedJob(id=job_id, state=normalize_state(entry.get("state")), output=entry.get("output"))
         return jobs
 
     def _unreadable(self, why: str) -> str:

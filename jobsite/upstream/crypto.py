@@ -22,9 +22,9 @@ class UnreadableSecret(Exception):
 
 @functools.cache
 def _fernet(key_material: str) -> Fernet:
-    derived = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=b"jobsite-upstream-token", info=b"fernet"
-    ).derive(key_material.encode())
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"jobsite-upstream-token", info=b"fernet").derive(
+        key_material.encode()
+    )
     return Fernet(base64.urlsafe_b64encode(derived))
 
 

@@ -20,8 +20,7 @@ class Connection(models.Model):
         "base URL",
         max_length=500,
         validators=[URLValidator(schemes=["http", "https"])],
-        help_text="Where Immuta answers, e.g. https://immuta.example.com (jobsite calls "
-        "<base URL>/jobs/statuses).",
+        help_text="Where Immuta answers, e.g. https://immuta.example.com (jobsite calls <base URL>/jobs/statuses).",
     )
     sealed_token = models.TextField(editable=False, default="")
     auth_method = models.CharField(

@@ -22,9 +22,7 @@ def due_for_watcher(*, connection: Connection, now: datetime) -> QuerySet[JobSta
     due at the connection's pollInterval until their interest lapses.
     """
     recheck = timedelta(seconds=connection.terminal_recheck)
-    intervals = (
-        Watchlist.objects.filter(connection=connection).values_list("poll_interval", flat=True).distinct()
-    )
+    intervals = Watchlist.objects.filter(connection=connection).values_list("poll_interval", flat=True).distinct()
     wanted = [
         Q(
             pk__in=WatchlistJob.objects.filter(

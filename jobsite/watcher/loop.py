@@ -71,9 +71,7 @@ def watch_round(connection: Connection) -> RoundResult:
                     return
                 outcome = job_statuses_ask_upstream(connection=connection, claimed=claimed)
                 watchlists_revise(status_ids=outcome.revised)
-                results.append(
-                    RoundResult(connection.name, outcome.asked, 1, outcome.changed, outcome.problem)
-                )
+                results.append(RoundResult(connection.name, outcome.asked, 1, outcome.changed, outcome.problem))
                 if outcome.problem:
                     failed.set()  # no more batches this round: the back-off decides the next try
         finally:
@@ -130,12 +128,20 @@ class ConnectionLoop(threading.Thread):
         if result.problem:
             logger.warning(
                 "Round on “%s”: asked %d jobs in %d requests, upstream failed (%s), took %d ms",
-                result.connection, result.asked, result.requests, result.problem.kind, result.took_ms,
+                result.connection,
+                result.asked,
+                result.requests,
+                result.problem.kind,
+                result.took_ms,
             )
         else:
             logger.info(
                 "Round on “%s”: asked %d jobs in %d requests, %d changed, took %d ms",
-                result.connection, result.asked, result.requests, result.changed, result.took_ms,
+                result.connection,
+                result.asked,
+                result.requests,
+                result.changed,
+                result.took_ms,
             )
 
 

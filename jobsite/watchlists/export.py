@@ -30,7 +30,11 @@ def export_rows(jobs: Iterable[WatchlistJob]) -> Iterator[dict[str, Any]]:
 
 
 def export_filename(watchlist: Watchlist, job_filter: JobFilter, extension: str) -> str:
-    parts = [slugify(watchlist.name) or f"watchlist-{watchlist.pk}", job_filter.slug(), timezone.now().strftime("%Y%m%d-%H%M")]
+    parts = [
+        slugify(watchlist.name) or f"watchlist-{watchlist.pk}",
+        job_filter.slug(),
+        timezone.now().strftime("%Y%m%d-%H%M"),
+    ]
     return "-".join(part for part in parts if part) + f".{extension}"
 
 
@@ -48,4 +52,6 @@ def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
         output = row["output"]
         if output is not None and not isinstance(output, str):
             output = json.dumps(output, ensure_ascii=False, sort_keys=True)
-        yield writer.writerow([row["id"], row["label"], row["state"], output or "", row["last_checked"] or "", row["last_changed"] or ""])
+        yield writer.writerow(
+            [row["id"], row["label"], row["state"], output or "", row["last_checked"] or "", row["last_changed"] or ""]
+        )

@@ -63,10 +63,12 @@ class WatchlistSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # An owner shares with groups they belong to, never with strangers' groups.
-        self.fields["shared_groups"].queryset = self.instance.owner.groups.all()
+        shared_groups = self.fields["shared_groups"]
+        assert isinstance(shared_groups, forms.ModelMultipleChoiceField)
+        shared_groups.queryset = self.instance.owner.groups.all()
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("visibility") == Visibility.GROUPS and not cleaned.get("shared_groups"):
             self.add_error("shared_groups", "Choose at least one group to share with.")
         return cleaned

@@ -91,14 +91,14 @@ class Cursor:
     @classmethod
     def parse(cls, value: str | None) -> Cursor | None:
         """The cursor a page sent back; None for anything malformed (the page then renders whole)."""
-        fingerprint, revision, rendered = ((value or "").rsplit("|", 2) + ["", "", ""])[:3]
+        fingerprint, revision, rendered = ([*(value or "").rsplit("|", 2), "", "", ""])[:3]
         rendered_at = parse_datetime(rendered) if rendered else None
         if not fingerprint or not revision.isdigit() or rendered_at is None or rendered_at.tzinfo is None:
             return None
         return cls(fingerprint, int(revision), rendered_at)
 
 
-def live_view(*, watchlist: Watchlist, job_filter: JobFilter = JobFilter(), since: str | None = None) -> LiveView:
+def live_view(*, watchlist: Watchlist, job_filter: JobFilter, since: str | None = None) -> LiveView:
     outcome = services.watchlist_refresh(watchlist=watchlist)
     if outcome.revised:
         watchlist.refresh_from_db(fields=["revision"])  # this request revised rows itself
@@ -146,17 +146,17 @@ def _fill_revisions(view: LiveView, *, revised_after: datetime) -> None:
     if view.job_filter.reorders:
         _fill_page(view)
         return
-    page_ids = list(view.job_filter.ordered(view.watchlist.jobs.all()).values_list("id", flat=True)[_page_slice(view.job_filter)])
+    page_ids = list(
+        view.job_filter.ordered(view.watchlist.jobs.all()).values_list("id", flat=True)[_page_slice(view.job_filter)]
+    )
     view.answer = Answer.ROWS
-    view.jobs = list(
-        revised.filter(id__in=page_ids).select_related("status").order_by("id")
-    ) if page_ids else []
+    view.jobs = list(revised.filter(id__in=page_ids).select_related("status").order_by("id")) if page_ids else []
+
+
 def _stale_ids(watchlist: Watchlist, jobs: list[WatchlistJob], now: datetime) -> frozenset[str]:
     """Rows older than the watchlist wants: upstream could not be asked about them."""
     max_age = timedelta(seconds=watchlist.poll_interval)
     recheck = timedelta(seconds=watchlist.connection.terminal_recheck)
     return frozenset(
-        job.status.job_id
-        for job in jobs
-        if is_due(job.status, now=now, max_age=max_age, terminal_recheck=recheck)
+        job.status.job_id for job in jobs if is_due(job.status, now=now, max_age=max_age, terminal_recheck=recheck)
     )

@@ -44,12 +44,12 @@ class Watchlist(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("watchlist", args=[self.pk])
+
     def is_owned_by(self, user) -> bool:
         """Only the owner changes a watchlist; those it is shared with read it."""
         return self.owner_id == user.pk
-
-    def get_absolute_url(self) -> str:
-        return reverse("watchlist", args=[self.pk])
 
     def job_url(self, view_name: str, job_id: str) -> str:
         """The URL of a per-job view of this watchlist. Each pattern is reversed once per
@@ -75,9 +75,7 @@ class WatchlistJob(models.Model):
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["watchlist", "status"], name="job_once_per_watchlist")
-        ]
+        constraints = [models.UniqueConstraint(fields=["watchlist", "status"], name="job_once_per_watchlist")]
         ordering = ["id"]
 
     def __str__(self) -> str:

@@ -19,7 +19,13 @@ from jobsite.watchlists.models import Visibility, Watchlist, WatchlistJob
 # Summary order: the seven states, then jobsite's own pseudo-states.
 SUMMARY_STATES = (*states.STATES, states.UNKNOWN, states.NOT_FOUND, states.PENDING)
 WORST_FIRST = (
-    states.FAILED, states.EXPIRED, states.CANCELLED, states.RETRY, states.ACTIVE, states.CREATED, states.COMPLETED,
+    states.FAILED,
+    states.EXPIRED,
+    states.CANCELLED,
+    states.RETRY,
+    states.ACTIVE,
+    states.CREATED,
+    states.COMPLETED,
 )
 
 
@@ -56,9 +62,7 @@ class Summary:
 
 def watchlists_visible_to(user) -> QuerySet[Watchlist]:
     """Owned, shared with every signed-in user, or shared with one of the user's groups."""
-    shared = Q(visibility=Visibility.SIGNED_IN) | Q(
-        visibility=Visibility.GROUPS, shared_groups__in=user.groups.all()
-    )
+    shared = Q(visibility=Visibility.SIGNED_IN) | Q(visibility=Visibility.GROUPS, shared_groups__in=user.groups.all())
     return Watchlist.objects.filter(Q(owner=user) | shared).distinct()
 
 
@@ -69,9 +73,7 @@ def watchlist_get_for_viewer(*, user, pk: int) -> Watchlist:
     `watchlists_visible_to` applied in Python (its OR and group join cost more to build than to
     run), with a second query only for a list shared with groups.
     """
-    watchlist = (
-        Watchlist.objects.select_related("connection", "connection__health", "owner").filter(pk=pk).first()
-    )
+    watchlist = Watchlist.objects.select_related("connection", "connection__health", "owner").filter(pk=pk).first()
     if watchlist is None or not _visible(watchlist, user):
         raise Http404("No watchlist matches the given query.")
     return watchlist
@@ -147,7 +149,8 @@ def watchlists_for_home(*, user) -> tuple[list[tuple[Watchlist, Summary]], list[
     """(the user's own, those shared with them), each with per-state counts, in three queries."""
     watchlists = list(watchlists_visible_to(user).select_related("connection", "owner"))
     summaries = _summaries(WatchlistJob.objects.filter(watchlist__in=[w.pk for w in watchlists]))
-    own, shared = [], []
+    own: list[tuple[Watchlist, Summary]] = []
+    shared: list[tuple[Watchlist, Summary]] = []
     for watchlist in watchlists:
         (own if watchlist.is_owned_by(user) else shared).append((watchlist, summaries.get(watchlist.pk, EMPTY)))
     return own, shared

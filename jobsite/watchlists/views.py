@@ -1,18 +1,21 @@
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, reswap
 
+from jobsite.http import HtmxHttpRequest
+from jobsite.statuses.health import Problem
 from jobsite.statuses.selectors import job_timeline
 from jobsite.watchlists import export, selectors, services
 from jobsite.watchlists.filters import SORTS, JobFilter
-from jobsite.watchlists.live import CHECKED_HEADER, Answer, live_view
 from jobsite.watchlists.forms import (
     AddJobsForm,
     LabelForm,
@@ -21,6 +24,7 @@ from jobsite.watchlists.forms import (
     WatchlistCreateForm,
     WatchlistSettingsForm,
 )
+from jobsite.watchlists.live import CHECKED_HEADER, Answer, live_view
 from jobsite.watchlists.models import Watchlist, WatchlistJob
 from jobsite.watchlists.templatetags.job_display import output_text
 
@@ -43,7 +47,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def quick_look(request: HttpRequest) -> HttpResponse:
     """See pasted jobs' states at once; a button there saves them as a watchlist."""
     form = QuickLookForm(request.POST)
-    context = {"form": form}
+    context: dict[str, Any] = {"form": form}
     if form.is_valid():
         parsed = form.cleaned_data["job_ids"]
         connection = form.cleaned_data["connection"]
@@ -55,8 +59,13 @@ def quick_look(request: HttpRequest) -> HttpResponse:
             save_form = WatchlistCreateForm(
                 initial={"connection": connection, "job_ids": "\n".join(parsed.job_ids), "name": "Quick look"}
             )
-            context |= {"statuses": statuses, "problem": outcome.problem, "parsed": parsed, "save_form": save_form,
-                        "connection": connection}
+            context |= {
+                "statuses": statuses,
+                "problem": outcome.problem,
+                "parsed": parsed,
+                "save_form": save_form,
+                "connection": connection,
+            }
             if outcome.problem is None and any(status.checked_at is None for status in statuses):
                 # The watcher has yet to ask about some: the results post the same look again shortly.
                 context["look_again"] = {"connection": connection.pk, "job_ids": "\n".join(parsed.job_ids)}
@@ -110,9 +119,7 @@ def watchlist_live(request: HttpRequest, pk: int) -> HttpResponse:
     render it confirms carried the 286 already if everything had finished.
     """
     watchlist = selectors.watchlist_get_for_viewer(user=request.user, pk=pk)
-    live = live_view(
-        watchlist=watchlist, job_filter=JobFilter.from_params(request.GET), since=request.GET.get("since")
-    )
+    live = live_view(watchlist=watchlist, job_filter=JobFilter.from_params(request.GET), since=request.GET.get("since"))
     context = {"live": live, "watchlist": watchlist, "can_edit": watchlist.is_owned_by(request.user)}
     if live.answer is Answer.NOTHING:
         response = HttpResponse(status=204)
@@ -134,9 +141,8 @@ def watchlist_live(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def watchlist_job(request: HttpRequest, pk: int, job_id: UUID) -> HttpResponse:
     """One job: its state, its whole output and the history jobsite observed."""
-    job_id = str(job_id)
     watchlist = selectors.watchlist_get_for_viewer(user=request.user, pk=pk)
-    job = selectors.watchlist_job_get(watchlist=watchlist, job_id=job_id)
+    job = selectors.watchlist_job_get(watchlist=watchlist, job_id=str(job_id))
     return render(request, "watchlists/job.html", _job_context(watchlist=watchlist, job=job))
 
 
@@ -159,7 +165,7 @@ def watchlist_job_output(request: HttpRequest, pk: int, job_id: UUID) -> HttpRes
 
 @login_required
 @require_POST
-def watchlist_job_label(request: HttpRequest, pk: int, job_id: UUID) -> HttpResponse:
+def watchlist_job_label(request: HtmxHttpRequest, pk: int, job_id: UUID) -> HttpResponse:
     """Name a job in place: htmx gets the label piece back, a plain form post the page."""
     watchlist = selectors.watchlist_get_for_owner(user=request.user, pk=pk)
     job = selectors.watchlist_job_get(watchlist=watchlist, job_id=str(job_id))
@@ -168,7 +174,7 @@ def watchlist_job_label(request: HttpRequest, pk: int, job_id: UUID) -> HttpResp
         services.watchlist_job_label(job=job, label=form.cleaned_data["label"])
     if not request.htmx:
         if not form.is_valid():
-            messages.error(request, " ".join(form.errors["label"]))
+            messages.error(request, " ".join(str(error) for error in form.errors["label"]))
         return redirect(watchlist)
     # 200 even for a refused label: htmx swaps only 2xx answers, and the piece shows the error.
     return render(request, "watchlists/_label.html", {"job": job, "watchlist": watchlist, "form": form})
@@ -176,12 +182,13 @@ def watchlist_job_label(request: HttpRequest, pk: int, job_id: UUID) -> HttpResp
 
 @login_required
 @require_GET
-def watchlist_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def watchlist_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
     """The current states (as the store knows them) of the jobs the filter keeps, as a download."""
     watchlist = selectors.watchlist_get_for_viewer(user=request.user, pk=pk)
     job_filter = JobFilter.from_params(request.GET)
     rows = export.export_rows(job_filter.ordered(watchlist.jobs.select_related("status")).iterator())
     filename = export.export_filename(watchlist, job_filter, fmt)
+    response: HttpResponseBase
     if fmt == "csv":
         response = StreamingHttpResponse(export.csv_lines(rows), content_type="text/csv; charset=utf-8")
     else:
@@ -248,9 +255,7 @@ def watchlist_remove_jobs(request: HttpRequest, pk: int) -> HttpResponse:
     form = RemoveJobsForm({"job_ids": "\n".join(request.POST.getlist("job_ids"))})
     if not form.is_valid():
         return _render_manage(request, watchlist, remove_form=form)
-    removed = services.watchlist_remove_jobs(
-        watchlist=watchlist, job_ids=form.cleaned_data["job_ids"].job_ids
-    )
+    removed = services.watchlist_remove_jobs(watchlist=watchlist, job_ids=form.cleaned_data["job_ids"].job_ids)
     messages.success(request, f"Removed {removed} job{'' if removed == 1 else 's'}.")
     return redirect(watchlist)
 
@@ -263,9 +268,7 @@ def watchlist_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.watchlist_delete(watchlist=watchlist)
         messages.success(request, f"Deleted “{watchlist.name}”.")
         return redirect("home")
-    return render(
-        request, "watchlists/delete.html", {"watchlist": watchlist, "job_count": watchlist.jobs.count()}
-    )
+    return render(request, "watchlists/delete.html", {"watchlist": watchlist, "job_count": watchlist.jobs.count()})
 
 
 @login_required
@@ -285,7 +288,7 @@ def watchlist_job_live(request: HttpRequest, pk: int, job_id: UUID) -> HttpRespo
     return response
 
 
-def _job_context(*, watchlist: Watchlist, job: WatchlistJob, problem=None) -> dict:
+def _job_context(*, watchlist: Watchlist, job: WatchlistJob, problem: Problem | None = None) -> dict[str, Any]:
     """What the job page and its refresh show (templates/watchlists/_job_live.html)."""
     output = output_text(job.status.output)
     return {

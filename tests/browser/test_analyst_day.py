@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -50,7 +51,7 @@ def rows(page):
 
 
 def test_it_filters_through_the_url_and_the_back_button(page, open_watchlist):
-    watchlist, active, done = open_watchlist
+    watchlist, active, _done = open_watchlist
     expect(rows(page)).to_have_count(3)
     page.locator('a[data-count-state="completed"]').click()
     expect(page).to_have_url(re.compile(rf"/watchlists/{watchlist.pk}/\?state=completed$"))
@@ -66,7 +67,7 @@ def test_it_filters_through_the_url_and_the_back_button(page, open_watchlist):
 
 
 def test_it_saves_a_label_in_place(page, open_watchlist):
-    watchlist, active, done = open_watchlist
+    _watchlist, _active, done = open_watchlist
     field = page.get_by_label(f"Label for job {done}")
     field.fill("Snowflake sync")
     field.press("Tab")  # change event: htmx posts it
@@ -76,13 +77,13 @@ def test_it_saves_a_label_in_place(page, open_watchlist):
 
 
 def test_it_downloads_an_export_of_what_the_filter_shows(page, open_watchlist):
-    watchlist, active, done = open_watchlist
+    watchlist, _active, done = open_watchlist
     page.goto(f"{watchlist.get_absolute_url()}?state=completed")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Export JSON").click()
     download = download_info.value
     assert download.suggested_filename.startswith("nightly-loads-completed-")
-    payload = json.loads(open(download.path()).read())
+    payload = json.loads(Path(download.path()).read_text())
     assert [job["id"] for job in payload["jobs"]] == [done]
 
 
@@ -107,7 +108,7 @@ def notified_page(browser, live_server, owner):
 
 
 def test_it_updates_the_title_and_notifies_on_a_failure(notified_page, nightly, simulator):
-    watchlist, active, done = nightly
+    watchlist, active, _done = nightly
     page = notified_page(watchlist.get_absolute_url())
     expect(page).to_have_title("(2 active) Nightly loads · jobsite")
 
@@ -125,7 +126,7 @@ def test_it_updates_the_title_and_notifies_on_a_failure(notified_page, nightly, 
 
 
 def test_it_notifies_a_failure_whose_row_is_not_on_screen(notified_page, nightly, simulator):
-    watchlist, active, done = nightly
+    watchlist, active, _done = nightly
     page = notified_page(watchlist.get_absolute_url() + "?state=completed")  # only the finished job shows
     expect(rows(page)).to_have_count(1)
 
@@ -138,7 +139,7 @@ def test_it_notifies_a_failure_whose_row_is_not_on_screen(notified_page, nightly
 
 def test_pausing_stops_the_requests_and_resuming_starts_them(page, open_watchlist):
     refreshes = []
-    page.on("request", lambda request: "/live/" in request.url and refreshes.append(request.url))
+    page.on("request", lambda request: refreshes.append(request.url) if "/live/" in request.url else None)
     page.wait_for_timeout(1500)
     assert refreshes
     page.get_by_role("button", name="Pause live updates").click()
@@ -153,7 +154,7 @@ def test_pausing_stops_the_requests_and_resuming_starts_them(page, open_watchlis
 
 
 def test_it_copies_and_removes_the_selected_rows(page, open_watchlist):
-    watchlist, active, done = open_watchlist
+    _watchlist, active, done = open_watchlist
     page.get_by_label(f"Select job {active[0]}").check()
     page.get_by_label(f"Select job {done}").check()
     expect(page.locator("#bulk-count")).to_have_text("2 selected")
@@ -188,7 +189,9 @@ def test_it_takes_a_quick_look_then_saves_it(page, sign_in, owner, connection, s
         ("phone-dark", "dark", {"width": 390, "height": 844}),
     ],
 )
-def test_it_reads_well_light_and_dark_on_desktop_and_phone(browser, live_server, owner, connection, simulator, name, scheme, viewport):
+def test_it_reads_well_light_and_dark_on_desktop_and_phone(
+    browser, live_server, owner, connection, simulator, name, scheme, viewport
+):
     jobs = (
         simulator.submit(lifecycle="stay_active", count=2)
         + simulator.submit(lifecycle="instant", count=2, output={"dataSource": "snowflake.sales", "rowsSynced": 48213})
@@ -196,7 +199,9 @@ def test_it_reads_well_light_and_dark_on_desktop_and_phone(browser, live_server,
         + simulator.submit(lifecycle="expire", count=1)
         + simulator.submit(lifecycle="cancel", count=1)
     )
-    watchlist = watchlist_create(owner=owner, name="Nightly loads", connection=connection, poll_interval=2, job_ids=jobs)
+    watchlist = watchlist_create(
+        owner=owner, name="Nightly loads", connection=connection, poll_interval=2, job_ids=jobs
+    )
     context = browser.new_context(base_url=live_server.url, viewport=viewport, color_scheme=scheme)
     page = context.new_page()
     log_in(page, "owner", "owner-pass-123")
@@ -213,8 +218,10 @@ def test_it_reads_well_light_and_dark_on_desktop_and_phone(browser, live_server,
     context.close()
 
 
-def test_it_shares_a_watchlist_that_another_user_opens_read_only(page, sign_in, nightly, browser, live_server, other_user):
-    watchlist, active, done = nightly
+def test_it_shares_a_watchlist_that_another_user_opens_read_only(
+    page, sign_in, nightly, browser, live_server, other_user
+):
+    watchlist, _active, _done = nightly
     sign_in("owner", "owner-pass-123")
     page.goto(watchlist.get_absolute_url())
     page.get_by_role("link", name="Manage").click()
@@ -237,24 +244,32 @@ def test_it_shares_a_watchlist_that_another_user_opens_read_only(page, sign_in, 
 
 
 def test_it_opens_a_jobs_detail_with_pretty_json_output(page, open_watchlist, simulator):
-    watchlist, active, done = open_watchlist
+    _watchlist, active, _done = open_watchlist
     simulator.set_state(active[0], "completed", output={"dataSource": "snowflake.sales", "rowsSynced": 48213})
     expect(page.locator(f'tr[data-job-id="{active[0]}"]')).to_have_attribute("data-state", "completed")
     page.get_by_role("link", name=active[0]).click()
     expect(page.get_by_role("heading", name="Observed timeline")).to_be_visible()
     expect(page.locator(".timeline li")).to_have_count(2)
-    expect(page.locator("pre.output-full")).to_have_text('{\n  "dataSource": "snowflake.sales",\n  "rowsSynced": 48213\n}')
+    expect(page.locator("pre.output-full")).to_have_text(
+        '{\n  "dataSource": "snowflake.sales",\n  "rowsSynced": 48213\n}'
+    )
 
 
 def test_it_fits_fifty_rows_on_a_laptop_screen(browser, live_server, owner, connection, simulator):
-    jobs = simulator.submit(lifecycle="instant", count=60, output={"dataSource": "snowflake.sales", "rowsSynced": 48213})
-    watchlist = watchlist_create(owner=owner, name="Nightly loads", connection=connection, poll_interval=2, job_ids=jobs)
+    jobs = simulator.submit(
+        lifecycle="instant", count=60, output={"dataSource": "snowflake.sales", "rowsSynced": 48213}
+    )
+    watchlist = watchlist_create(
+        owner=owner, name="Nightly loads", connection=connection, poll_interval=2, job_ids=jobs
+    )
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 900})
     page = context.new_page()
     log_in(page, "owner", "owner-pass-123")
     page.goto(watchlist.get_absolute_url())
     rows = page.locator("tr[data-job-id]")
     expect(rows).to_have_count(60)
-    heights = page.evaluate("[...document.querySelectorAll('tr[data-job-id]')].map((row) => row.getBoundingClientRect().height)")
+    heights = page.evaluate(
+        "[...document.querySelectorAll('tr[data-job-id]')].map((row) => row.getBoundingClientRect().height)"
+    )
     assert 50 * max(heights) <= 900, f"rows are {max(heights):.0f} px: fewer than 50 fit in 900 px"
     context.close()

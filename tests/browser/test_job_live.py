@@ -37,7 +37,7 @@ def active_job(owner, connection, simulator):
 def live_requests(page) -> list[str]:
     """The refreshes the page asks for from now on (watchlist and job pages alike)."""
     seen: list[str] = []
-    page.on("request", lambda request: "/live/" in request.url and seen.append(request.url))
+    page.on("request", lambda request: seen.append(request.url) if "/live/" in request.url else None)
     return seen
 
 

@@ -32,7 +32,7 @@ def test_it_updates_states_in_place_until_every_job_is_done(page, sign_in, owner
     # Mark this document: a reload would lose the mark.
     page.evaluate("window.__sameDocument = true")
     refreshes = []
-    page.on("request", lambda request: "/live/" in request.url and refreshes.append(request.url))
+    page.on("request", lambda request: refreshes.append(request.url) if "/live/" in request.url else None)
 
     simulator.set_state(watched, "completed", output={"rowsSynced": 1200})
     expect(row).to_have_attribute("data-state", "completed")

@@ -29,8 +29,21 @@ def start_demo(data_dir: Path, *extra: str) -> tuple[subprocess.Popen, str, str]
     env = {**os.environ, "JOBSITE_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
     env.pop("DATABASE_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "demo", "--port", str(site_port), "--simulator-port", str(simulator_port), *extra],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "manage.py",
+            "demo",
+            "--port",
+            str(site_port),
+            "--simulator-port",
+            str(simulator_port),
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     banner = ""
     deadline = time.monotonic() + 60

@@ -31,7 +31,11 @@ def start(data_dir: Path, *arguments: str, token: str | None = None) -> tuple[su
         env["JOBSITE_SIMULATOR_TOKEN"] = token
     process = subprocess.Popen(
         [sys.executable, "manage.py", "simulator", "--port", str(free_port()), *arguments],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     banner = ""
     while "Ctrl-C" not in banner:

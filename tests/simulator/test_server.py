@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -77,7 +78,7 @@ def in_thread(call: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
     def run() -> None:
         try:
             outcome.append(call())
-        except Exception as error:  # noqa: BLE001  (the test inspects it)
+        except Exception as error:
             outcome.append(error)
 
     thread = threading.Thread(target=run, daemon=True)
@@ -257,7 +258,7 @@ def test_it_rereads_states_only_every_poll_interval(sim):
 
 def test_it_holds_requests_concurrently(sim):
     first, second = sim.submit("stay_active", count=2)
-    held = [in_thread(lambda job_id=job_id: statuses(sim, [job_id], wait=-1)) for job_id in (first, second)]
+    held = [in_thread(functools.partial(statuses, sim, [job_id], wait=-1)) for job_id in (first, second)]
     eventually(lambda: sim.stats()["statuses_requests"] == 2)
 
     sim.set_state(first, "completed")
@@ -347,7 +348,13 @@ def test_it_refuses_an_unknown_fault_mode_or_a_bad_count(sim, mode, count):
 
 def test_it_names_its_fault_modes_and_lifecycles():
     assert set(FAULT_MODES) == {
-        "error_500", "bad_gateway_html", "unauthorized", "slow", "reset", "malformed_json", "unknown_state",
+        "error_500",
+        "bad_gateway_html",
+        "unauthorized",
+        "slow",
+        "reset",
+        "malformed_json",
+        "unknown_state",
     }
     assert {"succeed", "fail", "expire", "cancel", "stay_active", "instant"} <= set(LIFECYCLES)
 
@@ -454,7 +461,9 @@ def test_its_control_api_sets_and_clears_a_fault(sim):
 def test_its_control_api_reports_stats(sim):
     statuses(sim, [UNKNOWN])
     assert control(sim, "GET", "stats").json() == {
-        "statuses_requests": 1, "job_ids_requested": 1, "exchange_requests": 0,
+        "statuses_requests": 1,
+        "job_ids_requested": 1,
+        "exchange_requests": 0,
     }
 
 

@@ -3,11 +3,12 @@
 from datetime import timedelta
 
 import pytest
-from tests.helpers import end_back_off
+from django.db.models import F
 from django.utils import timezone
 
 from jobsite.statuses.models import JobStatus, StateChange
 from jobsite.statuses.services import job_statuses_ensure, job_statuses_refresh
+from tests.helpers import end_back_off
 
 FRESH = timedelta(seconds=1)
 MISSING = "99999999-9999-4999-8999-999999999999"
@@ -24,9 +25,7 @@ def refresh(connection):
 
 
 def age(by: timedelta) -> None:
-    for status in JobStatus.objects.exclude(checked_at=None):
-        status.checked_at -= by
-        status.save()
+    JobStatus.objects.exclude(checked_at=None).update(checked_at=F("checked_at") - by)
 
 
 def test_it_stores_what_upstream_reports(refresh, simulator):
@@ -89,8 +88,12 @@ def test_all_viewers_share_one_grid_of_freshness_windows():
     from jobsite.statuses.services import window_start
 
     second = timedelta(seconds=1)
-    assert window_start(datetime(2026, 1, 1, 0, 0, 7, 400_000, tzinfo=UTC), second) == datetime(2026, 1, 1, 0, 0, 7, tzinfo=UTC)
-    assert window_start(datetime(2026, 1, 1, 0, 7, 59, tzinfo=UTC), timedelta(minutes=10)) == datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
+    assert window_start(datetime(2026, 1, 1, 0, 0, 7, 400_000, tzinfo=UTC), second) == datetime(
+        2026, 1, 1, 0, 0, 7, tzinfo=UTC
+    )
+    assert window_start(datetime(2026, 1, 1, 0, 7, 59, tzinfo=UTC), timedelta(minutes=10)) == datetime(
+        2026, 1, 1, 0, 0, tzinfo=UTC
+    )
 
 
 def test_it_records_each_observed_change_of_state(refresh, simulator):

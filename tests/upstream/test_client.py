@@ -4,6 +4,7 @@ import json
 
 import pytest
 import responses
+from requests.adapters import HTTPAdapter
 
 from jobsite.upstream.errors import UpstreamHTTPError
 from tests.upstream.fakes import STATUSES_URL, job_id, make_client, sent_json
@@ -91,6 +92,7 @@ def test_it_sends_json_with_its_own_user_agent(rsps):
 
 def test_its_session_pools_connections_and_never_retries_by_itself():
     adapter = make_client()._session.get_adapter(STATUSES_URL)
+    assert isinstance(adapter, HTTPAdapter)
 
     assert adapter.max_retries.total == 0
     assert adapter._pool_maxsize == 10

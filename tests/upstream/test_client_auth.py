@@ -57,9 +57,7 @@ def test_it_exchanges_at_the_base_url_when_immuta_lives_under_a_path(rsps):
     rsps.post("https://corp.example.com/immuta/bim/apikey/authenticate", json={"token": "t1"})
     rsps.post("https://corp.example.com/immuta/jobs/statuses", **statuses_for("t1", json={}))
 
-    make_client(auth_method="exchange", statuses_url="https://corp.example.com/immuta/jobs/statuses").fetch(
-        [job_id(1)]
-    )
+    make_client(auth_method="exchange", statuses_url="https://corp.example.com/immuta/jobs/statuses").fetch([job_id(1)])
 
     assert len(rsps.calls) == 2
 

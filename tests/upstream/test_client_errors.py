@@ -85,10 +85,16 @@ def test_it_maps_a_refused_connection_to_unreachable():
 
 
 def test_it_maps_an_unknown_host_to_unreachable(rsps):
-    resolution = urllib3.exceptions.NameResolutionError("immuta.example.com", None, socket.gaierror(-2, "unknown"))
+    resolution = urllib3.exceptions.NameResolutionError(
+        "immuta.example.com",
+        None,  # type: ignore[arg-type]  # the connection is not read when the error is mapped
+        socket.gaierror(-2, "unknown"),
+    )
     rsps.post(
         STATUSES_URL,
-        body=requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, STATUSES_URL, resolution)),
+        body=requests.ConnectionError(
+            urllib3.exceptions.MaxRetryError(None, STATUSES_URL, resolution)  # type: ignore[arg-type]
+        ),
     )
 
     error = fetch_error()

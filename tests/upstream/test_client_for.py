@@ -34,7 +34,11 @@ def test_it_builds_the_client_from_the_connection(rsps):
     client.fetch([job_id(1)])
 
     assert (client.name, client.statuses_url, client.auth_method, client.timeout, client.batch_size) == (
-        "Staging", "https://staging.example.com/jobs/statuses", "raw", 7.5, 50,
+        "Staging",
+        "https://staging.example.com/jobs/statuses",
+        "raw",
+        7.5,
+        50,
     )
     assert rsps.calls[0].request.headers["Authorization"] == "staging-token"
 

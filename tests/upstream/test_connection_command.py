@@ -9,7 +9,9 @@ def test_it_creates_a_connection_with_the_token_from_the_environment(db, monkeyp
     call_command("connection", "Prod", "--url", "https://immuta.example.com", "--timeout", "7", "--poll-interval", "3")
     connection = Connection.objects.get(name="Prod")
     assert (connection.base_url, connection.timeout, connection.poll_interval) == (
-        "https://immuta.example.com", 7.0, 3,
+        "https://immuta.example.com",
+        7.0,
+        3,
     )
     assert connection.token == "env-token"
     assert "env-token" not in capsys.readouterr().out

@@ -48,7 +48,11 @@ def watcher_process(name: str) -> Iterator[subprocess.Popen]:
     env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "manage.py", "watch", "--name", name],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         await_condition(lambda: Watcher.objects.filter(name=name).exists(), within=30, what=f"{name} beats")
@@ -63,9 +67,7 @@ def test_it_beats_logs_its_rounds_and_stops_cleanly_on_sigterm(owner, connection
     jobs = simulator.submit(lifecycle="stay_active", count=3)
     watchlist_create(owner=owner, name="Nightly", connection=connection, poll_interval=1, job_ids=jobs)
     with watcher_process("sigterm-test") as process:
-        await_condition(
-            lambda: not JobStatus.objects.filter(checked_at=None).exists(), within=10, what="jobs checked"
-        )
+        await_condition(lambda: not JobStatus.objects.filter(checked_at=None).exists(), within=10, what="jobs checked")
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
         output = process.stdout.read()

@@ -125,7 +125,9 @@ def test_without_a_watcher_a_page_asks_upstream_itself(owner_client, watched, si
 
 
 @pytest.mark.parametrize("how", ["stopped", "stale"])
-def test_pages_fall_back_to_asking_upstream_when_the_watcher_is_gone(how, live_watcher, owner_client, watched, simulator):
+def test_pages_fall_back_to_asking_upstream_when_the_watcher_is_gone(
+    how, live_watcher, owner_client, watched, simulator
+):
     watchlist, _jobs = watched
     if how == "stopped":
         watchers.watcher_stop(watcher=live_watcher)

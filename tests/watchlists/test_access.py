@@ -41,7 +41,7 @@ def test_it_sends_anonymous_visitors_to_sign_in(anon_client, make_watchlist, nam
 
 @pytest.mark.parametrize(("name", "data"), WRITES)
 def test_it_lets_no_other_user_write(other_client, make_watchlist, name, data):
-    watchlist = make_watchlist(new_ids(1) + ["11111111-2222-3333-4444-555555555555"])
+    watchlist = make_watchlist([*new_ids(1), "11111111-2222-3333-4444-555555555555"])
     response = other_client.post(reverse(name, args=[watchlist.pk]), data)
     assert response.status_code == 404
     watchlist.refresh_from_db()
@@ -51,7 +51,7 @@ def test_it_lets_no_other_user_write(other_client, make_watchlist, name, data):
 
 @pytest.mark.parametrize(("name", "data"), WRITES)
 def test_it_lets_no_anonymous_visitor_write(anon_client, make_watchlist, name, data):
-    watchlist = make_watchlist(new_ids(1) + ["11111111-2222-3333-4444-555555555555"])
+    watchlist = make_watchlist([*new_ids(1), "11111111-2222-3333-4444-555555555555"])
     response = anon_client.post(reverse(name, args=[watchlist.pk]), data)
     assert response.status_code == 302
     assert Watchlist.objects.get(pk=watchlist.pk).jobs.count() == 2

@@ -14,7 +14,7 @@ from .conftest import new_ids
 def exported(make_watchlist, simulator, owner_client):
     done = simulator.submit(lifecycle="instant", count=1, output={"rows": 3})[0]
     failed = simulator.submit(lifecycle="stay_active", count=1)[0]
-    simulator.set_state(failed, "failed", output="disk full, \"quoted\"\nsecond line")
+    simulator.set_state(failed, "failed", output='disk full, "quoted"\nsecond line')
     missing = new_ids(1)[0]
     watchlist = make_watchlist([done, failed, missing], name="Nightly loads: EU")
     watchlist.jobs.filter(status__job_id=done).update(label="Snowflake sync")
@@ -35,13 +35,13 @@ def test_it_exports_csv_with_every_column(owner_client, exported):
     assert [row["id"] for row in rows] == [done, failed, missing]
     assert rows[0]["label"] == "Snowflake sync"
     assert (rows[0]["state"], json.loads(rows[0]["output"])) == ("completed", {"rows": 3})
-    assert rows[1]["output"] == "disk full, \"quoted\"\nsecond line"
+    assert rows[1]["output"] == 'disk full, "quoted"\nsecond line'
     assert rows[2]["state"] == "not_found"
     assert rows[0]["last_checked"] and rows[0]["last_changed"]
 
 
 def test_it_exports_json_with_the_filter_applied(owner_client, exported):
-    watchlist, done, failed, missing = exported
+    watchlist, _done, failed, _missing = exported
     response = download(owner_client, watchlist, "json", state="failed")
     assert 'filename="nightly-loads-eu-failed-' in response["Content-Disposition"]
     payload = response.json()

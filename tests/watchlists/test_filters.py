@@ -29,7 +29,7 @@ def page(client, watchlist, **params):
 
 
 def test_it_shows_only_the_chosen_states(owner_client, mixed):
-    watchlist, active, failed, done = mixed
+    watchlist, _active, failed, _done = mixed
     html = page(owner_client, watchlist, state="failed")
     assert rows(html) == 1 and f'id="job-{failed}"' in html
     assert rows(page(owner_client, watchlist, state=["failed", "completed"])) == 2
@@ -44,7 +44,7 @@ def test_its_chips_toggle_a_state_in_the_url_and_keep_their_counts(owner_client,
 
 
 def test_it_searches_job_ids_and_labels(owner_client, mixed):
-    watchlist, active, failed, done = mixed
+    watchlist, active, _failed, done = mixed
     assert f'id="job-{done}"' in page(owner_client, watchlist, q="snowflake")
     assert rows(page(owner_client, watchlist, q="snowflake")) == 1
     assert rows(page(owner_client, watchlist, q=active[1][:8].upper())) == 1
@@ -63,15 +63,13 @@ def test_it_ignores_unknown_filter_values(owner_client, mixed):
 
 
 def test_its_live_refresh_keeps_the_filter(owner_client, mixed, simulator):
-    watchlist, active, failed, done = mixed
+    watchlist, active, _failed, _done = mixed
     html = page(owner_client, watchlist, state="active")
     assert f'hx-get="{reverse("watchlist_live", args=[watchlist.pk])}?state=active"' in html
     since = html.split('name="since" value="')[1].split('"')[0]
     simulator.set_state(active[0], "completed")
     JobStatus.objects.update(checked_at=datetime(2000, 1, 1, tzinfo=UTC))
-    response = owner_client.get(
-        reverse("watchlist_live", args=[watchlist.pk]), {"state": "active", "since": since}
-    )
+    response = owner_client.get(reverse("watchlist_live", args=[watchlist.pk]), {"state": "active", "since": since})
     body = response.content.decode()
     # The finished job leaves a list filtered on "active": the whole list comes again.
     assert response["HX-Reswap"] == "innerHTML"

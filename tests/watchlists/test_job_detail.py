@@ -24,7 +24,9 @@ def detail(client, watchlist, job):
 
 def test_it_shows_each_observed_state_with_when_and_how_long(owner_client, watched, simulator):
     watchlist, job = watched
-    StateChange.objects.filter(job_id=job).update(observed_at=StateChange.objects.get(job_id=job).observed_at - timedelta(seconds=125))
+    StateChange.objects.filter(job_id=job).update(
+        observed_at=StateChange.objects.get(job_id=job).observed_at - timedelta(seconds=125)
+    )
     simulator.set_state(job, "completed", output={"rows": 7, "note": "<b>bold</b>"})
     JobStatus.objects.update(checked_at=JobStatus.objects.get().checked_at - timedelta(seconds=5))
     owner_client.get(reverse("watchlist", args=[watchlist.pk]))  # observe "completed"

@@ -31,9 +31,7 @@ def test_job_url_follows_the_script_prefix_of_each_request():
 def test_clock_time_shows_the_sites_time_and_the_whole_date_on_hover(settings):
     settings.TIME_ZONE = "Europe/Paris"
     html = clock_time(datetime(2026, 11, 29, 23, 30, 5, tzinfo=UTC))
-    assert html == (
-        '<time datetime="2026-11-30T00:30:05+01:00" title="2026-11-30 00:30:05 CET">00:30:05</time>'
-    )
+    assert html == ('<time datetime="2026-11-30T00:30:05+01:00" title="2026-11-30 00:30:05 CET">00:30:05</time>')
 
 
 def test_clock_time_marks_a_live_time_for_the_updated_ago_counter():

@@ -4,10 +4,10 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from tests.helpers import end_back_off
 from django.urls import reverse
 
 from jobsite.statuses.models import JobStatus
+from tests.helpers import end_back_off
 
 from .conftest import new_ids, polls_every
 

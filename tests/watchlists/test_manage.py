@@ -73,9 +73,7 @@ def test_it_refuses_a_paste_over_the_limit_whole(owner_client, connection, setti
 def test_it_holds_the_documented_5000_jobs(owner, connection):
     from jobsite.watchlists.services import watchlist_create
 
-    watchlist = watchlist_create(
-        owner=owner, name="big", connection=connection, poll_interval=5, job_ids=new_ids(5000)
-    )
+    watchlist = watchlist_create(owner=owner, name="big", connection=connection, poll_interval=5, job_ids=new_ids(5000))
     assert watchlist.jobs.count() == 5000
 
 
@@ -91,9 +89,7 @@ def test_it_adds_only_new_ids(owner_client, make_watchlist):
 def test_it_refuses_an_add_over_the_limit_and_keeps_the_list(owner_client, make_watchlist, settings):
     settings.JOBSITE_MAX_JOBS_PER_WATCHLIST = 2
     watchlist = make_watchlist([A])
-    response = owner_client.post(
-        reverse("watchlist_add_jobs", args=[watchlist.pk]), {"job_ids": "\n".join(new_ids(2))}
-    )
+    response = owner_client.post(reverse("watchlist_add_jobs", args=[watchlist.pk]), {"job_ids": "\n".join(new_ids(2))})
     assert response.status_code == 400
     assert "at most 2 jobs" in response.content.decode()
     assert job_ids_of(watchlist) == [A]
@@ -120,14 +116,19 @@ def test_it_removes_one_or_several_ids(owner_client, make_watchlist):
 
 def test_it_renames_and_changes_the_poll_interval(owner_client, make_watchlist):
     watchlist = make_watchlist()
-    owner_client.post(reverse("watchlist_edit", args=[watchlist.pk]), {"name": "Morning", "poll_interval": "9", "visibility": "private"})
+    owner_client.post(
+        reverse("watchlist_edit", args=[watchlist.pk]),
+        {"name": "Morning", "poll_interval": "9", "visibility": "private"},
+    )
     watchlist.refresh_from_db()
     assert (watchlist.name, watchlist.poll_interval) == ("Morning", 9)
 
 
 def test_it_refuses_a_poll_interval_below_one(owner_client, make_watchlist):
     watchlist = make_watchlist(poll_interval=4)
-    response = owner_client.post(reverse("watchlist_edit", args=[watchlist.pk]), {"name": "x", "poll_interval": "0", "visibility": "private"})
+    response = owner_client.post(
+        reverse("watchlist_edit", args=[watchlist.pk]), {"name": "x", "poll_interval": "0", "visibility": "private"}
+    )
     assert response.status_code == 400
     watchlist.refresh_from_db()
     assert watchlist.poll_interval == 4

@@ -10,7 +10,9 @@ from .conftest import new_ids
 def test_it_shows_pasted_jobs_states_without_saving(owner_client, connection, simulator):
     done = simulator.submit(lifecycle="instant", count=1)[0]
     missing = new_ids(1)[0]
-    response = owner_client.post(reverse("quick_look"), {"connection": connection.pk, "job_ids": f"{done} and {missing}"})
+    response = owner_client.post(
+        reverse("quick_look"), {"connection": connection.pk, "job_ids": f"{done} and {missing}"}
+    )
     page = response.content.decode()
     assert f'data-job-id="{done}" data-state="completed"' in page
     assert f'data-job-id="{missing}" data-state="not_found"' in page
@@ -23,7 +25,8 @@ def test_it_saves_the_quick_look_as_a_watchlist(owner_client, owner, connection,
     page = owner_client.post(reverse("quick_look"), {"connection": connection.pk, "job_ids": done}).content.decode()
     assert "Save as watchlist" in page
     owner_client.post(
-        reverse("watchlist_new"), {"name": "From a look", "connection": connection.pk, "poll_interval": "", "job_ids": done}
+        reverse("watchlist_new"),
+        {"name": "From a look", "connection": connection.pk, "poll_interval": "", "job_ids": done},
     )
     watchlist = Watchlist.objects.get(owner=owner)
     assert watchlist.name == "From a look"
@@ -38,7 +41,9 @@ def test_it_explains_a_paste_without_ids(owner_client, connection):
 
 def test_it_explains_an_upstream_fault(owner_client, connection, simulator):
     simulator.set_fault("error_500")
-    page = owner_client.post(reverse("quick_look"), {"connection": connection.pk, "job_ids": new_ids(1)[0]}).content.decode()
+    page = owner_client.post(
+        reverse("quick_look"), {"connection": connection.pk, "job_ids": new_ids(1)[0]}
+    ).content.decode()
     assert 'role="alert"' in page and "answered with an error" in page
 
 

@@ -66,7 +66,9 @@ def shared_with_team(make_watchlist, owner, team):
 
 
 @pytest.mark.parametrize(("name", "extra"), READS)
-def test_a_private_watchlist_is_404_to_everyone_but_its_owner(owner_client, member_client, other_client, make_watchlist, name, extra):
+def test_a_private_watchlist_is_404_to_everyone_but_its_owner(
+    owner_client, member_client, other_client, make_watchlist, name, extra
+):
     watchlist = make_watchlist([JOB])
     assert owner_client.get(url(name, watchlist, extra)).status_code in (200, 286)
     assert member_client.get(url(name, watchlist, extra)).status_code == 404
@@ -74,20 +76,26 @@ def test_a_private_watchlist_is_404_to_everyone_but_its_owner(owner_client, memb
 
 
 @pytest.mark.parametrize(("name", "extra"), READS)
-def test_a_watchlist_shared_with_everyone_is_readable_by_any_signed_in_user(other_client, anon_client, make_watchlist, name, extra):
+def test_a_watchlist_shared_with_everyone_is_readable_by_any_signed_in_user(
+    other_client, anon_client, make_watchlist, name, extra
+):
     watchlist = share(make_watchlist([JOB]), Visibility.SIGNED_IN)
     assert other_client.get(url(name, watchlist, extra)).status_code in (200, 286)
     assert anon_client.get(url(name, watchlist, extra)).status_code == 302
 
 
 @pytest.mark.parametrize(("name", "extra"), READS)
-def test_a_watchlist_shared_with_a_group_is_readable_by_its_members_only(member_client, other_client, shared_with_team, name, extra):
+def test_a_watchlist_shared_with_a_group_is_readable_by_its_members_only(
+    member_client, other_client, shared_with_team, name, extra
+):
     assert member_client.get(url(name, shared_with_team, extra)).status_code in (200, 286)
     assert other_client.get(url(name, shared_with_team, extra)).status_code == 404
 
 
 @pytest.mark.parametrize(("name", "extra", "data"), WRITES)
-def test_those_it_is_shared_with_get_403_for_every_write(member_client, other_client, shared_with_team, name, extra, data):
+def test_those_it_is_shared_with_get_403_for_every_write(
+    member_client, other_client, shared_with_team, name, extra, data
+):
     assert member_client.post(url(name, shared_with_team, extra), data).status_code == 403
     assert other_client.post(url(name, shared_with_team, extra), data).status_code == 404
     watchlist = Watchlist.objects.get(pk=shared_with_team.pk)
@@ -119,7 +127,9 @@ def test_the_owner_shares_with_their_own_groups_only(owner_client, owner, make_w
     strangers = Group.objects.create(name="Strangers")
     watchlist = make_watchlist([JOB])
     edit = reverse("watchlist_edit", args=[watchlist.pk])
-    refused = owner_client.post(edit, {"name": "x", "poll_interval": "2", "visibility": "groups", "shared_groups": [strangers.pk]})
+    refused = owner_client.post(
+        edit, {"name": "x", "poll_interval": "2", "visibility": "groups", "shared_groups": [strangers.pk]}
+    )
     assert refused.status_code == 400
     assert not watchlist.shared_groups.exists()
     none_chosen = owner_client.post(edit, {"name": "x", "poll_interval": "2", "visibility": "groups"})
@@ -130,7 +140,8 @@ def test_the_owner_shares_with_their_own_groups_only(owner_client, owner, make_w
 
 def test_making_it_private_again_forgets_the_groups(owner_client, shared_with_team):
     owner_client.post(
-        reverse("watchlist_edit", args=[shared_with_team.pk]), {"name": "x", "poll_interval": "2", "visibility": "private"}
+        reverse("watchlist_edit", args=[shared_with_team.pk]),
+        {"name": "x", "poll_interval": "2", "visibility": "private"},
     )
     assert not shared_with_team.shared_groups.exists()
 

@@ -44,9 +44,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000, help="Port of the site")
         parser.add_argument("--simulator-port", type=int, default=8765)
-        parser.add_argument(
-            "--speed", type=float, default=6.0, help="Simulator seconds per lifecycle step"
-        )
+        parser.add_argument("--speed", type=float, default=6.0, help="Simulator seconds per lifecycle step")
 
     def handle(self, *args, host: str, port: int, simulator_port: int, speed: float, **options):
         call_command("migrate", interactive=False, verbosity=0)
@@ -115,8 +113,6 @@ class Command(BaseCommand):
             job_ids = [job[0] for job in jobs]
             watchlist = Watchlist.objects.filter(owner=owner, name=name).first()
             if watchlist is None:
-                watchlist_create(
-                    owner=owner, name=name, connection=connection, poll_interval=None, job_ids=job_ids
-                )
+                watchlist_create(owner=owner, name=name, connection=connection, poll_interval=None, job_ids=job_ids)
             elif watchlist.connection_id == connection.pk:
                 watchlist_add_jobs(watchlist=watchlist, job_ids=job_ids)
