@@ -6,7 +6,7 @@ from jobsite.upstream import states
 from jobsite.upstream.models import Connection
 
 
-def display_state(*, state: str, reported: bool, checked: bool) -> str:
+def display_state(*, state: str, checked: bool) -> str:
     """The state a page shows: one of the seven, or a pseudo-state of jobsite's own."""
     if not checked:
         return states.PENDING
@@ -27,9 +27,10 @@ class JobStatus(models.Model):
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="job_statuses")
     job_id = models.CharField(max_length=36)
-    # As upstream last said it: one of the seven states, or any other string it invented.
+    # As upstream last said it: one of the seven states, or any other string it invented (cut to
+    # fit), or why its entry could not be read (states.unreadable); the last two show as unknown.
     # Empty until upstream has reported the job at least once.
-    state = models.CharField(max_length=64, blank=True, default="")
+    state = models.CharField(max_length=states.MAX_STATE_LENGTH, blank=True, default="")
     output = models.JSONField(null=True, blank=True)
     # False when the last answer left the job out: unknown to upstream, or purged after retention.
     reported = models.BooleanField(default=False)
@@ -52,7 +53,12 @@ class JobStatus(models.Model):
 
     @property
     def display_state(self) -> str:
-        return display_state(state=self.state, reported=self.reported, checked=self.checked_at is not None)
+        return display_state(state=self.state, checked=self.checked_at is not None)
+
+    @property
+    def shows_unknown_state(self) -> bool:
+        """Upstream said a state outside the seven: pages show it as unknown, with the string."""
+        return self.display_state == states.UNKNOWN
 
     @property
     def is_settled(self) -> bool:
@@ -74,7 +80,7 @@ class StateChange(models.Model):
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
     job_id = models.CharField(max_length=36)
-    state = models.CharField(max_length=64)
+    state = models.CharField(max_length=states.MAX_STATE_LENGTH)
     observed_at = models.DateTimeField()
 
     class Meta:

@@ -22,7 +22,7 @@ def export_rows(jobs: Iterable[WatchlistJob]) -> Iterator[dict[str, Any]]:
         yield {
             "id": status.job_id,
             "label": job.label,
-            "state": status.state if status.display_state == "unknown" else status.display_state,
+            "state": status.state if status.shows_unknown_state else status.display_state,
             "output": status.output,
             "last_checked": status.checked_at.isoformat() if status.checked_at else None,
             "last_changed": status.changed_at.isoformat() if status.changed_at else None,

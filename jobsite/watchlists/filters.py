@@ -88,7 +88,13 @@ class JobFilter:
 
     @property
     def active(self) -> bool:
+        """Whether the view narrows the rows: some state chips, or a search."""
         return bool(self.states or self.query)
+
+    @property
+    def is_default(self) -> bool:
+        """The plain view: every row, in the order added (so there is nothing to clear)."""
+        return not self.active and self.sort == "added"
 
     def apply(self, jobs: QuerySet[WatchlistJob]) -> QuerySet[WatchlistJob]:
         if self.states:

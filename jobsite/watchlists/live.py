@@ -134,8 +134,8 @@ def _page_slice(job_filter: JobFilter) -> slice:
 
 
 def _fill_page(view: LiveView) -> None:
-    listed = view.job_filter.ordered(view.watchlist.jobs.select_related("status"))
-    view.shown = view.summary.total if not view.job_filter.states and not view.job_filter.query else listed.count()
+    listed = selectors.watchlist_jobs_listed(watchlist=view.watchlist, job_filter=view.job_filter)
+    view.shown = listed.count() if view.job_filter.active else view.summary.total
     view.jobs = list(listed[_page_slice(view.job_filter)])
 
 

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, QuerySet
@@ -15,6 +16,9 @@ from django.shortcuts import get_object_or_404
 from jobsite.statuses.models import JobStatus, display_state, is_settled
 from jobsite.upstream import states
 from jobsite.watchlists.models import Visibility, Watchlist, WatchlistJob
+
+if TYPE_CHECKING:
+    from jobsite.watchlists.filters import JobFilter  # filters reads SUMMARY_STATES from here
 
 # Summary order: the seven states, then jobsite's own pseudo-states.
 SUMMARY_STATES = (*states.STATES, states.UNKNOWN, states.NOT_FOUND, states.PENDING)
@@ -96,6 +100,11 @@ def watchlist_get_for_owner(*, user, pk: int) -> Watchlist:
     return watchlist
 
 
+def watchlist_jobs_listed(*, watchlist: Watchlist, job_filter: JobFilter) -> QuerySet[WatchlistJob]:
+    """The jobs a view of the watchlist lists, with their store rows, in the view's order."""
+    return job_filter.ordered(watchlist.jobs.select_related("status"))
+
+
 def watchlist_job_get(*, watchlist: Watchlist, job_id: str) -> WatchlistJob:
     return get_object_or_404(watchlist.jobs.select_related("status"), status__job_id=job_id)
 
@@ -133,8 +142,8 @@ def _state_groups(jobs: QuerySet[WatchlistJob]) -> QuerySet:
 def _summaries(jobs: QuerySet[WatchlistJob]) -> dict[int, Summary]:
     groups: dict[int, list[tuple[str, bool, int]]] = {}
     for watchlist_id, state, reported, checked, n in _state_groups(jobs):
-        flags = {"state": state, "reported": reported, "checked": checked}
-        groups.setdefault(watchlist_id, []).append((display_state(**flags), is_settled(**flags), n))
+        settled = is_settled(state=state, reported=reported, checked=checked)
+        groups.setdefault(watchlist_id, []).append((display_state(state=state, checked=checked), settled, n))
     return {watchlist_id: summarize(group) for watchlist_id, group in groups.items()}
 
 

@@ -22,13 +22,7 @@ from jobsite.watchlists.selectors import watchlist_statuses, watchlists_visible_
 
 
 class CapacityExceeded(Exception):
-    """A write would take a watchlist past JOBSITE_MAX_JOBS_PER_WATCHLIST; nothing was saved."""
-
-
-def _check_capacity(count: int, *, holder: str, verb: str, advice: str = "") -> None:
-    limit = settings.JOBSITE_MAX_JOBS_PER_WATCHLIST
-    if count > limit:
-        raise CapacityExceeded(f"{holder} at most {limit:,} jobs; {verb} {count:,}.{advice}")
+    """A write or a look would take more jobs than JOBSITE_MAX_JOBS_PER_WATCHLIST; nothing was done."""
 
 
 @transaction.atomic
@@ -64,12 +58,12 @@ def watchlist_add_jobs(*, watchlist: Watchlist, job_ids: list[str]) -> int:
     Watchlist.objects.select_for_update().filter(pk=watchlist.pk).first()
     held = set(watchlist.jobs.values_list("status__job_id", flat=True))
     new_ids = [job_id for job_id in dict.fromkeys(job_ids) if job_id not in held]
-    _check_capacity(
-        len(held) + len(new_ids),
-        holder="A watchlist holds",
-        verb="this would make",
-        advice=" Nothing was saved: split the IDs over several watchlists.",
-    )
+    limit, total = settings.JOBSITE_MAX_JOBS_PER_WATCHLIST, len(held) + len(new_ids)
+    if total > limit:
+        raise CapacityExceeded(
+            f"A watchlist holds at most {limit:,} jobs; this would make {total:,}. "
+            "Nothing was saved: split the IDs over several watchlists."
+        )
     statuses = job_statuses_ensure(connection=watchlist.connection, job_ids=new_ids)
     WatchlistJob.objects.bulk_create(
         [WatchlistJob(watchlist=watchlist, status=status) for status in statuses], batch_size=500
@@ -90,7 +84,7 @@ def _touch(watchlist: Watchlist) -> None:
     watchlist.save(update_fields=["updated_at"])
 
 
-def watchlist_job_label(*, job: WatchlistJob, label: str) -> WatchlistJob:
+def watchlist_job_label_set(*, job: WatchlistJob, label: str) -> WatchlistJob:
     job.label = label
     job.save(update_fields=["label"])
     return job
@@ -161,10 +155,12 @@ def watchlist_refresh(*, watchlist: Watchlist) -> RefreshOutcome:
 QUICK_LOOK_INTEREST = timedelta(minutes=5)
 
 
-def quick_look(*, connection: Connection, job_ids: list[str]) -> tuple[list[JobStatus], RefreshOutcome]:
+def jobs_look_up(*, connection: Connection, job_ids: list[str]) -> tuple[list[JobStatus], RefreshOutcome]:
     """States of pasted jobs, without saving a watchlist: fresh from upstream where needed
     without a watcher, else as the store knows them, and the watcher is asked to check them."""
-    _check_capacity(len(job_ids), holder="A quick look takes", verb="this paste has")
+    limit = settings.JOBSITE_MAX_JOBS_PER_WATCHLIST
+    if len(job_ids) > limit:
+        raise CapacityExceeded(f"A quick look takes at most {limit:,} jobs; this paste has {len(job_ids):,}.")
     job_statuses_ensure(connection=connection, job_ids=job_ids)
     job_statuses_want(connection=connection, job_ids=job_ids, until=timezone.now() + QUICK_LOOK_INTEREST)
     scope = JobStatus.objects.filter(connection=connection, job_id__in=job_ids)

@@ -52,7 +52,7 @@ def quick_look(request: HttpRequest) -> HttpResponse:
         parsed = form.cleaned_data["job_ids"]
         connection = form.cleaned_data["connection"]
         try:
-            statuses, outcome = services.quick_look(connection=connection, job_ids=parsed.job_ids)
+            statuses, outcome = services.jobs_look_up(connection=connection, job_ids=parsed.job_ids)
         except services.CapacityExceeded as error:
             form.add_error("job_ids", str(error))
         else:
@@ -171,7 +171,7 @@ def watchlist_job_label(request: HtmxHttpRequest, pk: int, job_id: UUID) -> Http
     job = selectors.watchlist_job_get(watchlist=watchlist, job_id=str(job_id))
     form = LabelForm(request.POST)
     if form.is_valid():
-        services.watchlist_job_label(job=job, label=form.cleaned_data["label"])
+        services.watchlist_job_label_set(job=job, label=form.cleaned_data["label"])
     if not request.htmx:
         if not form.is_valid():
             messages.error(request, " ".join(str(error) for error in form.errors["label"]))
@@ -186,7 +186,7 @@ def watchlist_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBas
     """The current states (as the store knows them) of the jobs the filter keeps, as a download."""
     watchlist = selectors.watchlist_get_for_viewer(user=request.user, pk=pk)
     job_filter = JobFilter.from_params(request.GET)
-    rows = export.export_rows(job_filter.ordered(watchlist.jobs.select_related("status")).iterator())
+    rows = export.export_rows(selectors.watchlist_jobs_listed(watchlist=watchlist, job_filter=job_filter).iterator())
     filename = export.export_filename(watchlist, job_filter, fmt)
     response: HttpResponseBase
     if fmt == "csv":

@@ -2,10 +2,12 @@
 // title and icon, "updated N s ago", pausing, announcing changes to screen readers, and opt-in
 // notifications.
 (() => {
-  const STATE_COLOURS = {
-    failed: "#b42318", expired: "#8a5a00", cancelled: "#6b4fa8", retry: "#a15c00",
-    active: "#1d5fd1", created: "#5d6675", completed: "#177245",
-  };
+  // A state's colour from the palette static/css/site.css keeps (--state-<state>), in the
+  // colour scheme the page shows; "" for a state it has no colour for.
+  function stateColour(state) {
+    return getComputedStyle(document.documentElement).getPropertyValue(`--state-${state}`).trim();
+  }
+
   // A hidden tab polls this rarely: failures are still told about, just later.
   const HIDDEN_POLL_MS = 60_000;
   let lastUpdate = Date.now();
@@ -47,7 +49,7 @@
     const counts = element.dataset.titleCounts;
     const name = element.dataset.name;
     document.title = (counts ? `(${counts}) ` : "") + name + " · jobsite";
-    const colour = STATE_COLOURS[element.dataset.worst] || STATE_COLOURS.created;
+    const colour = stateColour(element.dataset.worst) || stateColour("created");
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="14" fill="${colour}"/></svg>`;
     let icon = document.querySelector("link[rel=icon]");
     icon.href = "data:image/svg+xml," + encodeURIComponent(svg);

@@ -80,4 +80,5 @@ def test_a_waiting_viewer_gets_the_answer_another_fetched(hour_ahead, live_serve
     for thread in threads:
         thread.join(timeout=60)
     assert simulator.stats()["job_ids_requested"] == 20
-    assert all(f'data-job-id="{jobs[0]}" data-state="failed"' in body for body in bodies)
+    assert len(bodies) == len(sessions)  # every viewer got an answer, so the check below is not vacuous
+    assert all(f'data-job-id="{jobs[0]}" data-state="failed"' in " ".join(body.split()) for body in bodies)

@@ -13,7 +13,7 @@ def polls_every(seconds: int) -> str:
     """The polling attributes of a live element (templates/watchlists/_poll.html)."""
     return (
         f'hx-trigger="every {seconds}s [jobsiteShouldPoll(this)], '
-        'visibilitychange[!document.hidden && jobsiteShouldPoll(this)] from:document" hx-sync="this:drop"'
+        'visibilitychange[!document.hidden && jobsiteShouldPoll(this)] from:document"\nhx-sync="this:drop"'
     )
 
 

@@ -38,7 +38,7 @@ def test_it_shows_only_the_chosen_states(owner_client, mixed):
 def test_its_chips_toggle_a_state_in_the_url_and_keep_their_counts(owner_client, mixed):
     watchlist, *_ = mixed
     html = page(owner_client, watchlist, state="failed")
-    assert 'href="?" hx-boost="true" aria-pressed="true">Failed <b>1</b>' in html  # click again: all
+    assert 'href="?" hx-boost="true" aria-pressed="true">Failed <b>1</b>' in " ".join(html.split())  # click again: all
     assert 'href="?state=active&amp;state=failed"' in html
     assert "Active <b>2</b>" in html  # counts are of the whole watchlist
 
