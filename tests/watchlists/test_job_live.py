@@ -60,8 +60,8 @@ def test_it_answers_404_for_a_job_not_in_the_watchlist(owner_client, watched):
 
 def test_it_sends_anonymous_visitors_to_sign_in(anon_client, watched):
     watchlist, job = watched
-    response = job_live(anon_client, watchlist, job)
-    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    response = job_live(anon_client, watchlist, job)  # htmx: told to load the login page, then back
+    assert response.status_code == 204 and response["HX-Redirect"].startswith(reverse("login") + "?next=")
 
 
 def test_it_refuses_a_post(owner_client, watched):
