@@ -15,7 +15,8 @@ class ConnectionForm(forms.ModelForm):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Stored encrypted and never shown again. Leave empty to keep the current token.",
+        help_text="Stored encrypted and never shown again. Leave empty to keep the current token, "
+        "unless you change the base URL: the token never follows the connection to a new address.",
     )
 
     class Meta:
@@ -31,11 +32,18 @@ class ConnectionForm(forms.ModelForm):
             "is_simulator",
         ]
 
-    def clean_token(self) -> str:
-        token = self.cleaned_data["token"]
-        if not token and not (self.instance.pk and self.instance.sealed_token):
-            raise forms.ValidationError("A new connection needs an API token.")
-        return token
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        base_url = cleaned.get("base_url")
+        if base_url and not cleaned.get("token") and self.instance.needs_token_for(base_url):
+            message = (
+                "A new connection needs an API token."
+                if self.instance.pk is None
+                else "The base URL changed: enter the API token again. jobsite never sends a stored "
+                "token to a new address."
+            )
+            self.add_error("token", message)
+        return cleaned
 
     def save(self, commit: bool = True) -> Connection:
         if self.cleaned_data["token"]:

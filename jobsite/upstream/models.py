@@ -68,6 +68,15 @@ class Connection(models.Model):
     def __str__(self) -> str:
         return f"{self.name} (simulator)" if self.is_simulator else self.name
 
+    def needs_token_for(self, base_url: str) -> bool:
+        """Whether saving with this base URL takes a token typed anew: a new connection has none,
+        and one that moves to another address never takes its stored token along (an admin who
+        can edit the address could otherwise send it anywhere)."""
+        if not self.sealed_token:
+            return True
+        stored = Connection.objects.filter(pk=self.pk).values_list("base_url", flat=True).first()
+        return stored is not None and stored.rstrip("/") != base_url.rstrip("/")
+
     @property
     def statuses_url(self) -> str:
         return self.base_url.rstrip("/") + "/jobs/statuses"

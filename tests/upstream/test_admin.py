@@ -98,3 +98,31 @@ def test_its_test_action_reports_unreachable(admin_client, connection):
 def test_its_test_action_reports_a_bad_response(admin_client, connection, simulator):
     simulator.set_fault("malformed_json")
     assert "could not read" in run_test_action(admin_client, connection)
+
+
+def test_it_asks_for_the_token_again_when_the_base_url_changes(admin_client):
+    admin_client.post(reverse("admin:upstream_connection_add"), form_data())
+    connection = Connection.objects.get()
+    url = reverse("admin:upstream_connection_change", args=[connection.pk])
+    response = admin_client.post(url, form_data(base_url="https://elsewhere.example.net", token=""))
+    assert response.status_code == 200  # the form again, with the error
+    assert "The base URL changed: enter the API token again." in response.content.decode()
+    connection.refresh_from_db()
+    assert connection.base_url == "https://immuta.example.com"  # nothing saved
+
+    moved = admin_client.post(url, form_data(base_url="https://elsewhere.example.net", token="new-token"))
+    assert moved.status_code == 302
+    connection.refresh_from_db()
+    assert (connection.base_url, connection.token) == ("https://elsewhere.example.net", "new-token")
+
+
+def test_it_keeps_the_token_when_other_settings_change(admin_client):
+    admin_client.post(reverse("admin:upstream_connection_add"), form_data())
+    connection = Connection.objects.get()
+    url = reverse("admin:upstream_connection_change", args=[connection.pk])
+    assert (
+        admin_client.post(url, form_data(base_url="https://immuta.example.com/", timeout="5", token="")).status_code
+        == 302
+    )
+    connection.refresh_from_db()
+    assert (connection.timeout, connection.token) == (5.0, "s3cret-token")

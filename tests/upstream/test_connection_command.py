@@ -21,9 +21,9 @@ def test_it_updates_an_existing_connection_and_keeps_its_token(db, monkeypatch):
     monkeypatch.setenv("JOBSITE_UPSTREAM_TOKEN", "first")
     call_command("connection", "Prod", "--url", "https://a.example.com")
     monkeypatch.delenv("JOBSITE_UPSTREAM_TOKEN")
-    call_command("connection", "Prod", "--url", "https://b.example.com", "--poll-interval", "5")
+    call_command("connection", "Prod", "--url", "https://a.example.com/", "--poll-interval", "5")
     connection = Connection.objects.get(name="Prod")
-    assert (connection.base_url, connection.poll_interval, connection.token) == ("https://b.example.com", 5, "first")
+    assert (connection.base_url, connection.poll_interval, connection.token) == ("https://a.example.com/", 5, "first")
 
 
 def test_it_refuses_a_new_connection_without_a_token(db, monkeypatch):
@@ -46,3 +46,13 @@ def test_it_refuses_bad_values(db, monkeypatch, args):
 def test_it_has_no_token_option():
     with pytest.raises(CommandError):
         call_command("connection", "Prod", "--url", "https://x.example.com", "--token", "t")
+
+
+def test_it_refuses_to_move_a_connection_without_its_token_again(monkeypatch, db):
+    monkeypatch.setenv("JOBSITE_UPSTREAM_TOKEN", "first-token")
+    call_command("connection", "Prod", "--url", "https://immuta.example.com")
+    monkeypatch.delenv("JOBSITE_UPSTREAM_TOKEN")
+    with pytest.raises(CommandError, match="The URL changed: set JOBSITE_UPSTREAM_TOKEN"):
+        call_command("connection", "Prod", "--url", "https://elsewhere.example.net")
+    assert Connection.objects.get().base_url == "https://immuta.example.com"
+    call_command("connection", "Prod", "--url", "https://immuta.example.com", "--timeout", "4")  # same place: fine

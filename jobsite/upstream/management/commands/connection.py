@@ -28,10 +28,15 @@ class Command(BaseCommand):
         connection = Connection.objects.filter(name=name).first() or Connection(name=name)
         created = connection.pk is None
         token = os.environ.get(TOKEN_VARIABLE, "")
+        if not token and created:
+            raise CommandError(f"Set {TOKEN_VARIABLE} to the API token of a new connection.")
+        if not token and connection.needs_token_for(url):
+            raise CommandError(
+                f"The URL changed: set {TOKEN_VARIABLE} to the API token again. "
+                "jobsite never sends a stored token to a new address."
+            )
         if token:
             connection.token = token
-        elif created:
-            raise CommandError(f"Set {TOKEN_VARIABLE} to the API token of a new connection.")
         connection.base_url = url
         for option, field in [
             ("timeout", "timeout"),
