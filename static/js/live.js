@@ -14,15 +14,40 @@
   let lastPoll = Date.now();  // the page itself was fresh when it loaded
   window.jobsitePaused = false;
 
-  // Poll now? The filter of every live element's hx-trigger (templates/watchlists/_poll.html).
-  // Not while paused, nor once the server answered 286 (the tab being shown again must not wake a
-  // finished page); in a hidden tab, only a minute after the last poll; otherwise yes.
-  window.jobsiteShouldPoll = (element) => {
-    if (window.jobsitePaused || element?.dataset.pollStopped) return false;
+  // Poll now? Not while paused, nor once the server answered 286 (the tab being shown again must
+  // not wake a finished page); in a hidden tab, only a minute after the last poll; otherwise yes.
+  function shouldPoll(element) {
+    if (window.jobsitePaused || element.dataset.pollStopped) return false;
     if (document.hidden && Date.now() - lastPoll < HIDDEN_POLL_MS) return false;
     lastPoll = Date.now();
     return true;
-  };
+  }
+
+  // Polling without eval, which the Content-Security-Policy forbids (htmx evaluates trigger
+  // filters): each live element (templates/watchlists/_poll.html) gets "jobsite:poll" on a timer
+  // of its own pollInterval, and at once when the tab is shown again, whenever shouldPoll agrees.
+  function poll(element, reason) {
+    if (shouldPoll(element)) htmx.trigger(element, "jobsite:poll", { reason });
+  }
+
+  function startPolling(element) {
+    if (element.dataset.polling) return;
+    element.dataset.polling = "true";
+    const timer = setInterval(() => {
+      if (!element.isConnected) clearInterval(timer);  // left the page (a boosted navigation)
+      else poll(element, "tick");
+    }, Number(element.dataset.pollEvery) * 1000);
+  }
+
+  htmx.onLoad((root) => {
+    const found = root.querySelectorAll ? [...root.querySelectorAll("[data-poll-every]")] : [];
+    if (root.matches?.("[data-poll-every]")) found.push(root);
+    found.forEach(startPolling);
+  });
+
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) document.querySelectorAll("[data-poll-every]").forEach((element) => poll(element, "shown"));
+  });
 
   const live = () => document.getElementById("live");
   const summary = () => document.getElementById("live-summary");

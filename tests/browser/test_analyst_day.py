@@ -118,11 +118,11 @@ def test_it_updates_the_title_and_notifies_on_a_failure(notified_page, nightly, 
     assert "b42318" in page.get_attribute("link[rel=icon]", "href")
     expect(page.locator("#updated-ago")).to_have_text(re.compile(r"^updated \d+ s ago$"))
     expect(page.locator("#announcer")).to_contain_text("is now Failed")
-    page.wait_for_function("window.__notifications.length > 0")
+    page.wait_for_function("() => window.__notifications.length > 0")
     assert page.evaluate("window.__notifications") == [["A job failed", f"{active[0]} in Nightly loads"]]
 
     simulator.set_state(active[1], "completed")
-    page.wait_for_function("window.__notifications.some(([title]) => title === 'Watchlist finished')")
+    page.wait_for_function("() => window.__notifications.some(([title]) => title === 'Watchlist finished')")
 
 
 def test_it_notifies_a_failure_whose_row_is_not_on_screen(notified_page, nightly, simulator):
@@ -131,7 +131,7 @@ def test_it_notifies_a_failure_whose_row_is_not_on_screen(notified_page, nightly
     expect(rows(page)).to_have_count(1)
 
     simulator.set_state(active[0], "failed", output="boom")
-    page.wait_for_function("window.__notifications.length > 0")
+    page.wait_for_function("() => window.__notifications.length > 0")
     assert page.evaluate("window.__notifications") == [["A job failed", "A job failed in Nightly loads."]]
     expect(page.locator("#announcer")).to_have_text("A job failed in Nightly loads.")
     expect(rows(page)).to_have_count(1)  # the failed row stays out of this view

@@ -11,10 +11,7 @@ def new_ids(count: int) -> list[str]:
 
 def polls_every(seconds: int) -> str:
     """The polling attributes of a live element (templates/watchlists/_poll.html)."""
-    return (
-        f'hx-trigger="every {seconds}s [jobsiteShouldPoll(this)], '
-        'visibilitychange[!document.hidden && jobsiteShouldPoll(this)] from:document"\nhx-sync="this:drop"'
-    )
+    return f'data-poll-every="{seconds}"\nhx-trigger="jobsite:poll"\nhx-sync="this:drop"'
 
 
 @pytest.fixture

@@ -94,7 +94,7 @@ def test_it_renders_a_finished_job_without_polling(owner_client, make_watchlist,
     owner_client.get(reverse("watchlist", args=[watchlist.pk]))
     page = job_page(owner_client, watchlist, job).content.decode()
     assert 'data-job-state="completed"' in page
-    assert "hx-get" not in page and "jobsiteShouldPoll" not in page
+    assert "hx-get" not in page and "data-poll-every" not in page
 
 
 def test_it_renders_the_first_page_and_the_refresh_with_the_same_partial(owner_client, watched, simulator):

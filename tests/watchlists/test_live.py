@@ -117,7 +117,7 @@ def test_it_stops_polling_when_all_jobs_are_terminal(owner_client, make_watchlis
     watchlist = make_watchlist(simulator.submit(lifecycle="instant", count=3))
     assert live(owner_client, watchlist).status_code == 286
     page = page_of(owner_client, watchlist)
-    assert "jobsiteShouldPoll" not in page
+    assert "data-poll-every" not in page
     assert "Every job has finished" in page
 
 
