@@ -1,6 +1,7 @@
 import uuid
 
 import pytest
+from django.urls import reverse
 
 from jobsite.watchlists.services import watchlist_create
 
@@ -26,3 +27,12 @@ def make_watchlist(owner, connection):
         )
 
     return make
+
+
+@pytest.fixture
+def watched(make_watchlist, simulator, owner_client):
+    """A watchlist of one running job, observed once: (watchlist, job ID)."""
+    job = simulator.submit(lifecycle="stay_active", count=1)[0]
+    watchlist = make_watchlist([job])
+    owner_client.get(reverse("watchlist", args=[watchlist.pk]))  # observe "active"
+    return watchlist, job

@@ -2,20 +2,11 @@
 
 from datetime import timedelta
 
-import pytest
 from django.urls import reverse
 
 from jobsite.statuses.models import JobStatus, StateChange
 
 from .conftest import new_ids
-
-
-@pytest.fixture
-def watched(make_watchlist, simulator, owner_client):
-    job = simulator.submit(lifecycle="stay_active", count=1)[0]
-    watchlist = make_watchlist([job])
-    owner_client.get(reverse("watchlist", args=[watchlist.pk]))  # observe "active"
-    return watchlist, job
 
 
 def detail(client, watchlist, job):

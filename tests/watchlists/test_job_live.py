@@ -3,20 +3,11 @@
 import re
 from datetime import UTC, datetime
 
-import pytest
 from django.urls import reverse
 
 from jobsite.statuses.models import JobStatus
 
 from .conftest import new_ids, polls_every
-
-
-@pytest.fixture
-def watched(make_watchlist, simulator, owner_client):
-    job = simulator.submit(lifecycle="stay_active", count=1)[0]
-    watchlist = make_watchlist([job])
-    owner_client.get(reverse("watchlist", args=[watchlist.pk]))  # observe "active"
-    return watchlist, job
 
 
 def age_store():
