@@ -211,6 +211,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 20 * 1024 * 
 
 # The most job IDs one watchlist may hold; a larger paste is refused whole.
 JOBSITE_MAX_JOBS_PER_WATCHLIST = envint("JOBSITE_MAX_JOBS_PER_WATCHLIST", 5000, minimum=1)
+# The most job IDs one quick look takes; a larger paste is refused whole (save a watchlist instead).
+JOBSITE_MAX_JOBS_PER_QUICK_LOOK = envint("JOBSITE_MAX_JOBS_PER_QUICK_LOOK", 500, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import Client
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from jobsite.simulator import Simulator
 from jobsite.upstream.models import Connection
 
 SIMULATOR_TOKEN = "simulator-test-token"
+
+# Hypothesis keeps what it learns about the code beside the test database, not in the checkout.
+set_hypothesis_home_dir(str(Path(settings.DATA_DIR) / "hypothesis"))
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,10 @@
-"""A watchlist's current states as CSV or JSON downloads."""
+"""A watchlist's current states as CSV or JSON downloads.
+
+JSON carries every value exactly. CSV is opened in spreadsheets, which run a cell that starts
+like a formula; labels (typed by a list's owner, read by everyone it is shared with), states and
+outputs (from upstream) are anyone's text, so such a cell goes out with a leading quote, as OWASP
+advises against CSV injection: `=HYPERLINK(…)` is written `'=HYPERLINK(…)` and shows as text.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from jobsite.watchlists.filters import JobFilter
 from jobsite.watchlists.models import Watchlist, WatchlistJob
 
 COLUMNS = ("id", "label", "state", "output", "last_checked", "last_changed")
+# What starts a formula, in Excel, LibreOffice or Google Sheets; some skip leading spaces first.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_rows(jobs: Iterable[WatchlistJob]) -> Iterator[dict[str, Any]]:
@@ -45,6 +53,13 @@ class _Echo:
         return value
 
 
+def spreadsheet_text(cell: str) -> str:
+    """The cell, quoted to stay text if a spreadsheet would take it for a formula."""
+    if cell.startswith(FORMULA_STARTS) or cell.lstrip().startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(COLUMNS)
@@ -52,6 +67,5 @@ def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
         output = row["output"]
         if output is not None and not isinstance(output, str):
             output = json.dumps(output, ensure_ascii=False, sort_keys=True)
-        yield writer.writerow(
-            [row["id"], row["label"], row["state"], output or "", row["last_checked"] or "", row["last_changed"] or ""]
-        )
+        cells = [row["id"], row["label"], row["state"], output, row["last_checked"], row["last_changed"]]
+        yield writer.writerow([spreadsheet_text(cell or "") for cell in cells])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -23,6 +24,12 @@ _STATE_Q: dict[str, Q] = {
 
 
 PAGE_SIZE = 250
+# Deeper than any watchlist goes (JOBSITE_MAX_JOBS_PER_WATCHLIST / PAGE_SIZE), and an OFFSET every
+# database takes; a page past the last shows the last (live.py).
+MAX_PAGE = 10_000
+MAX_QUERY = 100  # a search is cut to this: a job ID has 36 characters, a label at most 80
+# Dropped from a search: PostgreSQL refuses NUL in a string, and no job ID or label needs them.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 SORTS = {
     "added": "Order added",
     "state": "State (worst first)",
@@ -36,16 +43,26 @@ _STATE_RANK = Case(
 )
 
 
-def _positive(value: str | None, default: int = 1) -> int:
+def _page(value: str | None) -> int:
+    """A page number: 1 for anything but a whole number, at most MAX_PAGE."""
     try:
-        return max(1, int(value or default))
-    except ValueError:
-        return default
+        page = int(value or 1)
+    except ValueError:  # not a number, or one of thousands of digits
+        return 1
+    return min(max(page, 1), MAX_PAGE)
+
+
+def _query(value: str) -> str:
+    return _CONTROL_CHARACTERS.sub("", value).strip()[:MAX_QUERY]
 
 
 @dataclass(frozen=True)
 class JobFilter:
-    """What the URL asks for: `state` (repeatable), `q`, `sort`, `page`."""
+    """What the URL asks for: `state` (repeatable), `q`, `sort`, `page`.
+
+    `from_params` reads any URL: unknown states and sorts are ignored, the page is clamped and
+    the search cleaned, so no value a user can type reaches the database as it is.
+    """
 
     states: tuple[str, ...] = ()  # display states, in SUMMARY_STATES order; empty: all
     query: str = ""  # matched against job ID and label, case-insensitively
@@ -58,9 +75,9 @@ class JobFilter:
         sort = params.get("sort", "added")
         return cls(
             states=tuple(state for state in SUMMARY_STATES if state in wanted),
-            query=params.get("q", "").strip()[:100],
+            query=_query(params.get("q", "")),
             sort=sort if sort in SORTS else "added",
-            page=_positive(params.get("page")),
+            page=_page(params.get("page")),
         )
 
     @property

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db.models import Q
 
 from jobsite.upstream.models import Connection
 from jobsite.watchlists.models import Visibility, Watchlist
@@ -49,6 +52,15 @@ class WatchlistCreateForm(forms.Form):
     job_ids = JobIdsField()
 
 
+class SharedGroupsField(forms.ModelMultipleChoiceField):
+    """The groups a watchlist is shared with; any its owner has left say so."""
+
+    member_of: frozenset[int] = frozenset()  # the owner's groups
+
+    def label_from_instance(self, obj) -> str:
+        return obj.name if obj.pk in self.member_of else f"{obj.name} (you have left this group)"
+
+
 class WatchlistSettingsForm(forms.ModelForm):
     class Meta:
         model = Watchlist
@@ -56,16 +68,24 @@ class WatchlistSettingsForm(forms.ModelForm):
         labels = {"poll_interval": "pollInterval", "visibility": "Who can see it", "shared_groups": "Groups"}
         help_texts = {
             "poll_interval": POLL_INTERVAL_HELP,
-            "shared_groups": "With “Members of chosen groups”: which of your groups. Only you can change it.",
+            "shared_groups": (
+                "With “Members of chosen groups”: which of your groups. Only you can change it. "
+                "Leaving a group does not end the share: untick the group here to end it."
+            ),
         }
         widgets = {"visibility": forms.RadioSelect, "shared_groups": forms.CheckboxSelectMultiple}
+        field_classes = {"shared_groups": SharedGroupsField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # An owner shares with groups they belong to, never with strangers' groups.
+        # An owner shares with groups they belong to, never with strangers' groups; the groups the
+        # list is shared with stay listed after the owner leaves them, so the share can be ended.
         shared_groups = self.fields["shared_groups"]
-        assert isinstance(shared_groups, forms.ModelMultipleChoiceField)
-        shared_groups.queryset = self.instance.owner.groups.all()
+        assert isinstance(shared_groups, SharedGroupsField)
+        shared_groups.member_of = frozenset(self.instance.owner.groups.values_list("pk", flat=True))
+        shared_groups.queryset = Group.objects.filter(
+            Q(pk__in=shared_groups.member_of) | Q(pk__in=self.instance.shared_groups.values("pk"))
+        ).order_by("name")
 
     def clean(self):
         cleaned = super().clean() or {}
@@ -88,4 +108,9 @@ class LabelForm(forms.Form):
 
 class QuickLookForm(forms.Form):
     connection = forms.ModelChoiceField(queryset=Connection.objects.all(), empty_label=None)
-    job_ids = JobIdsField(help_text="Paste job IDs to see their states now, without saving anything.")
+    job_ids = JobIdsField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = settings.JOBSITE_MAX_JOBS_PER_QUICK_LOOK
+        self.fields["job_ids"].help_text = f"Paste up to {limit:,} job IDs to see their states now, without saving."

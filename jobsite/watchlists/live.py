@@ -10,8 +10,9 @@ with the summary. Different fingerprint, or no cursor: the whole partial again.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 from django.core.cache import cache
@@ -42,9 +43,9 @@ class Answer(enum.Enum):
 @dataclass
 class LiveView:
     watchlist: Watchlist
-    job_filter: JobFilter
+    job_filter: JobFilter  # as asked, except a page past the last becomes the last
     outcome: RefreshOutcome
-    cursor: str
+    rendered_at: datetime
     answer: Answer = Answer.WHOLE
     jobs: list[WatchlistJob] = field(default_factory=list)
     shown: int = 0  # jobs the filter keeps, over all pages
@@ -61,6 +62,17 @@ class LiveView:
         return self.outcome.problem
 
     @property
+    def fingerprint(self) -> str:
+        """What affects every row: the watchlist itself, the upstream problem if any, the filter."""
+        problem = self.problem.kind if self.problem else "ok"
+        return f"{self.watchlist.updated_at.timestamp():.6f}:{problem}:{self.job_filter.as_query_string()}"
+
+    @property
+    def cursor(self) -> str:
+        """What the page sends back on its next refresh."""
+        return str(Cursor(self.fingerprint, self.watchlist.revision, self.rendered_at))
+
+    @property
     def keeps_polling(self) -> bool:
         """Whether the page polls again: some job is unsettled, or upstream is failing."""
         return not self.summary.done or self.problem is not None
@@ -74,9 +86,10 @@ class LiveView:
         return range(1, self.pages + 1)
 
 
-def _fingerprint(watchlist: Watchlist, job_filter: JobFilter, outcome: RefreshOutcome) -> str:
-    problem = outcome.problem.kind if outcome.problem else "ok"
-    return f"{watchlist.updated_at.timestamp():.6f}:{problem}:{job_filter.as_query_string()}"
+# The oldest render time a cursor may carry: earlier ones were never rendered here, and near
+# datetime's own limits the arithmetic on them would overflow.
+EARLIEST_RENDER = datetime(2000, 1, 1, tzinfo=UTC)
+_REVISION = re.compile(r"[0-9]{1,20}")  # a PositiveBigIntegerField, in ASCII digits
 
 
 @dataclass(frozen=True)
@@ -90,27 +103,34 @@ class Cursor:
 
     @classmethod
     def parse(cls, value: str | None) -> Cursor | None:
-        """The cursor a page sent back; None for anything malformed (the page then renders whole)."""
+        """The cursor a page sent back; None for anything else (the page then renders whole)."""
         fingerprint, revision, rendered = ([*(value or "").rsplit("|", 2), "", "", ""])[:3]
-        rendered_at = parse_datetime(rendered) if rendered else None
-        if not fingerprint or not revision.isdigit() or rendered_at is None or rendered_at.tzinfo is None:
+        if not fingerprint or not _REVISION.fullmatch(revision):
+            return None
+        try:
+            rendered_at = parse_datetime(rendered)
+            if rendered_at is None or rendered_at.tzinfo is None:
+                return None
+            rendered_at = rendered_at.astimezone(UTC)
+        except (ValueError, OverflowError):  # a date that does not exist, or beyond datetime's range
+            return None
+        if rendered_at < EARLIEST_RENDER:
             return None
         return cls(fingerprint, int(revision), rendered_at)
 
 
-def live_view(*, watchlist: Watchlist, job_filter: JobFilter, since: str | None = None) -> LiveView:
+def live_view(*, watchlist: Watchlist, job_filter: JobFilter, since: Cursor | None = None) -> LiveView:
+    """What a render or a refresh of the watchlist shows; `since`: the cursor of the last render."""
     outcome = services.watchlist_refresh(watchlist=watchlist)
     if outcome.revised:
         watchlist.refresh_from_db(fields=["revision"])  # this request revised rows itself
     rendered_at = timezone.now()  # before reading rows: a later revision is sent next time
-    cursor = Cursor(_fingerprint(watchlist, job_filter, outcome), watchlist.revision, rendered_at)
-    view = LiveView(watchlist=watchlist, job_filter=job_filter, outcome=outcome, cursor=str(cursor))
-    previous = Cursor.parse(since)
-    if previous and previous.fingerprint == cursor.fingerprint:
-        if previous.revision == cursor.revision:
+    view = LiveView(watchlist=watchlist, job_filter=job_filter, outcome=outcome, rendered_at=rendered_at)
+    if since and since.fingerprint == view.fingerprint:
+        if since.revision == watchlist.revision:
             view.answer = Answer.NOTHING
         else:
-            _fill_revisions(view, revised_after=previous.rendered_at - COMMIT_MARGIN)
+            _fill_revisions(view, revised_after=since.rendered_at - COMMIT_MARGIN)
     else:
         _fill_page(view)
     if outcome.problem:
@@ -136,6 +156,8 @@ def _page_slice(job_filter: JobFilter) -> slice:
 def _fill_page(view: LiveView) -> None:
     listed = selectors.watchlist_jobs_listed(watchlist=view.watchlist, job_filter=view.job_filter)
     view.shown = listed.count() if view.job_filter.active else view.summary.total
+    if view.job_filter.page > view.pages:  # an old link, or an edited URL
+        view.job_filter = replace(view.job_filter, page=view.pages)
     view.jobs = list(listed[_page_slice(view.job_filter)])
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Min
 from django.utils import timezone
@@ -22,7 +25,8 @@ from jobsite.watchlists.selectors import watchlist_statuses, watchlists_visible_
 
 
 class CapacityExceeded(Exception):
-    """A write or a look would take more jobs than JOBSITE_MAX_JOBS_PER_WATCHLIST; nothing was done."""
+    """A write would take more jobs than JOBSITE_MAX_JOBS_PER_WATCHLIST, or a quick look more than
+    JOBSITE_MAX_JOBS_PER_QUICK_LOOK; nothing was done."""
 
 
 @transaction.atomic
@@ -84,9 +88,15 @@ def _touch(watchlist: Watchlist) -> None:
     watchlist.save(update_fields=["updated_at"])
 
 
+class JobNotInWatchlist(Exception):
+    """The job was removed from the watchlist (by another tab, or its owner elsewhere) meanwhile."""
+
+
 def watchlist_job_label_set(*, job: WatchlistJob, label: str) -> WatchlistJob:
+    # Removed meanwhile: the update changes no row (save(update_fields=…) would raise DatabaseError).
+    if not WatchlistJob.objects.filter(pk=job.pk).update(label=label):
+        raise JobNotInWatchlist("That job is no longer in this watchlist.")
     job.label = label
-    job.save(update_fields=["label"])
     return job
 
 
@@ -153,14 +163,55 @@ def watchlist_refresh(*, watchlist: Watchlist) -> RefreshOutcome:
 
 # How long the watcher keeps a quick look's jobs fresh after the paste was last looked at.
 QUICK_LOOK_INTEREST = timedelta(minutes=5)
+# Looks per user per minute (a clock minute); the same paste looked at again within a minute,
+# as the results page does until the watcher has checked every job, is not counted again.
+QUICK_LOOKS_PER_MINUTE = 10
+_QUICK_LOOKS_KEY = "jobsite:quick-looks:{user}:{minute}"
+_QUICK_LOOK_SEEN_KEY = "jobsite:quick-look-seen:{user}:{paste}"
 
 
-def jobs_look_up(*, connection: Connection, job_ids: list[str]) -> tuple[list[JobStatus], RefreshOutcome]:
+class TooManyLooks(Exception):
+    """The user has had their quick looks for this minute; nothing was looked up."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after  # seconds until the next minute
+        super().__init__(
+            f"You have had {QUICK_LOOKS_PER_MINUTE} quick looks this minute, the most jobsite allows. "
+            f"Try again in {retry_after} second{'' if retry_after == 1 else 's'}, "
+            "or save the jobs as a watchlist to follow them."
+        )
+
+
+def _quick_look_count(*, user, connection: Connection, job_ids: list[str]) -> None:
+    """Count a look against the user's minute; TooManyLooks past QUICK_LOOKS_PER_MINUTE.
+
+    Counted in the cache: across processes with Redis, per process with the in-process cache,
+    and not at all while Redis is down (jobsite/cache.py)."""
+    paste = hashlib.sha256(f"{connection.pk}:{','.join(sorted(job_ids))}".encode()).hexdigest()
+    seen_key = _QUICK_LOOK_SEEN_KEY.format(user=user.pk, paste=paste)
+    if cache.get(seen_key):
+        return
+    now = time.time()
+    count_key = _QUICK_LOOKS_KEY.format(user=user.pk, minute=int(now // 60))
+    cache.add(count_key, 0, timeout=120)  # incr needs the key (locmem raises ValueError without it)
+    if cache.incr(count_key) > QUICK_LOOKS_PER_MINUTE:
+        raise TooManyLooks(retry_after=60 - int(now % 60))
+    cache.set(seen_key, True, timeout=60)
+
+
+def jobs_look_up(*, user, connection: Connection, job_ids: list[str]) -> tuple[list[JobStatus], RefreshOutcome]:
     """States of pasted jobs, without saving a watchlist: fresh from upstream where needed
-    without a watcher, else as the store knows them, and the watcher is asked to check them."""
-    limit = settings.JOBSITE_MAX_JOBS_PER_WATCHLIST
+    without a watcher, else as the store knows them, and the watcher is asked to check them.
+
+    CapacityExceeded for a paste of more than JOBSITE_MAX_JOBS_PER_QUICK_LOOK jobs, TooManyLooks
+    past the user's looks per minute; either way nothing is looked up."""
+    limit = settings.JOBSITE_MAX_JOBS_PER_QUICK_LOOK
     if len(job_ids) > limit:
-        raise CapacityExceeded(f"A quick look takes at most {limit:,} jobs; this paste has {len(job_ids):,}.")
+        raise CapacityExceeded(
+            f"A quick look takes at most {limit:,} jobs; this paste has {len(job_ids):,}. "
+            "Save them as a watchlist to follow more."
+        )
+    _quick_look_count(user=user, connection=connection, job_ids=job_ids)
     job_statuses_ensure(connection=connection, job_ids=job_ids)
     job_statuses_want(connection=connection, job_ids=job_ids, until=timezone.now() + QUICK_LOOK_INTEREST)
     scope = JobStatus.objects.filter(connection=connection, job_id__in=job_ids)

@@ -24,7 +24,7 @@ from jobsite.watchlists.forms import (
     WatchlistCreateForm,
     WatchlistSettingsForm,
 )
-from jobsite.watchlists.live import CHECKED_HEADER, Answer, live_view
+from jobsite.watchlists.live import CHECKED_HEADER, Answer, Cursor, live_view
 from jobsite.watchlists.models import Watchlist, WatchlistJob
 from jobsite.watchlists.templatetags.job_display import output_text
 
@@ -52,9 +52,14 @@ def quick_look(request: HttpRequest) -> HttpResponse:
         parsed = form.cleaned_data["job_ids"]
         connection = form.cleaned_data["connection"]
         try:
-            statuses, outcome = services.jobs_look_up(connection=connection, job_ids=parsed.job_ids)
+            statuses, outcome = services.jobs_look_up(user=request.user, connection=connection, job_ids=parsed.job_ids)
         except services.CapacityExceeded as error:
             form.add_error("job_ids", str(error))
+        except services.TooManyLooks as error:
+            form.add_error("job_ids", str(error))
+            response = render(request, "watchlists/quick_look.html", context, status=429)
+            response["Retry-After"] = str(error.retry_after)
+            return response
         else:
             save_form = WatchlistCreateForm(
                 initial={"connection": connection, "job_ids": "\n".join(parsed.job_ids), "name": "Quick look"}
@@ -119,7 +124,8 @@ def watchlist_live(request: HttpRequest, pk: int) -> HttpResponse:
     render it confirms carried the 286 already if everything had finished.
     """
     watchlist = selectors.watchlist_get_for_viewer(user=request.user, pk=pk)
-    live = live_view(watchlist=watchlist, job_filter=JobFilter.from_params(request.GET), since=request.GET.get("since"))
+    job_filter = JobFilter.from_params(request.GET)
+    live = live_view(watchlist=watchlist, job_filter=job_filter, since=Cursor.parse(request.GET.get("since")))
     context = {"live": live, "watchlist": watchlist, "can_edit": watchlist.is_owned_by(request.user)}
     if live.answer is Answer.NOTHING:
         response = HttpResponse(status=204)
@@ -171,7 +177,10 @@ def watchlist_job_label(request: HtmxHttpRequest, pk: int, job_id: UUID) -> Http
     job = selectors.watchlist_job_get(watchlist=watchlist, job_id=str(job_id))
     form = LabelForm(request.POST)
     if form.is_valid():
-        services.watchlist_job_label_set(job=job, label=form.cleaned_data["label"])
+        try:
+            services.watchlist_job_label_set(job=job, label=form.cleaned_data["label"])
+        except services.JobNotInWatchlist as error:
+            form.add_error("label", str(error))
     if not request.htmx:
         if not form.is_valid():
             messages.error(request, " ".join(str(error) for error in form.errors["label"]))
