@@ -82,15 +82,31 @@ def is_due(status: JobStatus, *, now: datetime, max_age: timedelta, terminal_rec
     return status.checked_at < window_start(now, max_age)
 
 
-def job_statuses_ensure(*, connection: Connection, job_ids: list[str]) -> list[JobStatus]:
-    """The store rows for these jobs, created empty ("not checked yet") where missing."""
+def job_statuses_ensure(
+    *, connection: Connection, job_ids: list[str], wanted_until: datetime | None = None
+) -> list[JobStatus]:
+    """The store rows for these jobs, created empty ("not checked yet") where missing, and wanted
+    until `wanted_until` if given.
+
+    Inside a transaction the rows stay locked until it ends (on PostgreSQL), so the watcher's
+    prune, which skips locked rows, cannot delete one before the caller links it to a watchlist;
+    a row the prune deleted just before is created again.
+    """
     job_ids = list(dict.fromkeys(job_ids))
-    JobStatus.objects.bulk_create(
-        [JobStatus(connection=connection, job_id=job_id) for job_id in job_ids],
-        ignore_conflicts=True,
-        batch_size=500,
-    )
-    by_id = {status.job_id: status for status in JobStatus.objects.filter(connection=connection, job_id__in=job_ids)}
+    by_id: dict[str, JobStatus] = {}
+    for _pass in range(2):
+        missing = [job_id for job_id in job_ids if job_id not in by_id]
+        JobStatus.objects.bulk_create(
+            [JobStatus(connection=connection, job_id=job_id, wanted_until=wanted_until) for job_id in missing],
+            ignore_conflicts=True,
+            batch_size=500,
+        )
+        rows = JobStatus.objects.filter(connection=connection, job_id__in=missing)
+        if db_connection.in_atomic_block and db_connection.features.has_select_for_update:
+            rows = rows.select_for_update(of=("self",))
+        by_id |= {status.job_id: status for status in rows}
+        if len(by_id) == len(job_ids):
+            break
     return [by_id[job_id] for job_id in job_ids]
 
 
@@ -200,22 +216,53 @@ def job_statuses_release(claimed: list[JobStatus]) -> None:
     JobStatus.objects.filter(pk__in=[status.pk for status in claimed]).update(claimed_until=None)
 
 
+class AnswerNotStored(UpstreamError):
+    """Upstream answered, but the answer could not be stored (the database failed, say). Shown and
+    backed off like an upstream failure, so that nobody asks again and again about jobs whose
+    answer cannot be kept."""
+
+    kind = "not_stored"
+
+
 def job_statuses_ask_upstream(*, connection: Connection, claimed: list[JobStatus]) -> RefreshOutcome:
-    """Ask upstream about claimed jobs, store the answer and release the claims. Never raises
-    for upstream trouble: the problem is recorded and returned."""
+    """Ask upstream about claimed jobs, store the answer and release the claims. Never raises:
+    upstream trouble is recorded and returned, and so is any other failure (storing the answer,
+    say), which is logged too; the claims are released whatever happens."""
+    revised: list[int] = []
+    changed = 0
     try:
         answer = client_for(connection).fetch([status.job_id for status in claimed])
-    except UpstreamError as error:
-        # The problem first, then the release: whoever claims these jobs next sees the back-off.
-        problem = health.problem_record(connection.pk, error)
-        job_statuses_release(claimed)
-        return RefreshOutcome(asked=len(claimed), problem=problem)
-    revised, changed = _store_answer(connection=connection, due=claimed, reported=answer.jobs, now=timezone.now())
-    health.problem_clear(connection.pk)
-    if answer.from_simulator and not connection.is_simulator:
-        Connection.objects.filter(pk=connection.pk).update(is_simulator=True)
-        connection.is_simulator = True
+        revised, changed = _store_answer(connection=connection, due=claimed, reported=answer.jobs, now=timezone.now())
+        health.problem_clear(connection.pk)
+        if answer.from_simulator and not connection.is_simulator:
+            Connection.objects.filter(pk=connection.pk).update(is_simulator=True)
+            connection.is_simulator = True
+    except Exception as error:
+        problem = _record_failure(connection=connection, claimed=claimed, error=error)
+        return RefreshOutcome(asked=len(claimed), problem=problem, revised=frozenset(revised), changed=changed)
     return RefreshOutcome(asked=len(claimed), revised=frozenset(revised), changed=changed)
+
+
+def _record_failure(*, connection: Connection, claimed: list[JobStatus], error: Exception) -> health.Problem:
+    """Record the problem, then release the claims: whoever claims these jobs next sees the
+    back-off. Never raises: should the database fail here too, the problem is returned
+    unrecorded and the claims lapse by themselves."""
+    if not isinstance(error, UpstreamError):
+        what = f"ask “{connection.name}” about {len(claimed)} jobs and store the answer"
+        logger.error("Could not %s", what, exc_info=error)
+        error = AnswerNotStored(f"jobsite could not store what “{connection.name}” answered; the log says why.")
+    try:
+        problem = health.problem_record(connection.pk, error)
+    except Exception:
+        logger.exception("Could not record a failure of “%s”", connection.name)
+        now = timezone.now()
+        retry_at = now + timedelta(seconds=health.BACKOFF_FIRST)
+        problem = health.Problem(error.kind, error.message, failures=1, failing_since=now, retry_at=retry_at)
+    try:
+        job_statuses_release(claimed)
+    except Exception:
+        logger.exception("Could not release %d claims on “%s”; they lapse by themselves", len(claimed), connection.name)
+    return problem
 
 
 def _store_answer(*, connection: Connection, due: list[JobStatus], reported: dict, now) -> tuple[list[int], int]:

@@ -21,6 +21,9 @@ NOT_FOUND = "not_found"
 UNKNOWN = "unknown"
 PENDING = "pending"  # never checked yet
 
+MAX_STATE_LENGTH = 64  # characters a stored state holds (JobStatus.state, StateChange.state)
+UNREADABLE_PREFIX = "unreadable entry: "
+
 LABELS: dict[str, str] = {
     CREATED: "Created",
     RETRY: "Retry",
@@ -40,7 +43,7 @@ def is_terminal(state: str | None) -> bool:
 
 
 def normalize_state(raw: Any) -> str | None:
-    """Return the state string upstream meant, or None when it cannot be read.
+    """Return the state string upstream meant, cut to fit (`fit_state`), or None when it cannot be read.
 
     The contract types `state` as `array[string]` while its example sends a plain string:
     a string or a one-element list of a string are both that state; anything else is unreadable.
@@ -48,5 +51,21 @@ def normalize_state(raw: Any) -> str | None:
     if isinstance(raw, list) and len(raw) == 1:
         raw = raw[0]
     if isinstance(raw, str) and raw:
-        return raw
+        return fit_state(raw)
     return None
+
+
+def fit_state(text: str) -> str:
+    """`text` as the state column holds it: a longer one is cut and ends in "…". A cut text is
+    never one of the seven, so pages show it as an unknown state, with the text."""
+    return text if len(text) <= MAX_STATE_LENGTH else text[: MAX_STATE_LENGTH - 1] + "…"
+
+
+def unreadable(why: str) -> str:
+    """The state stored for a job whose entry jobsite could not read. It is not one of the seven,
+    so pages show it as an unknown state with this text, which says why in a few words."""
+    return fit_state(UNREADABLE_PREFIX + why)
+
+
+def is_unreadable(state: str | None) -> bool:
+    return state is not None and state.startswith(UNREADABLE_PREFIX)

@@ -3,7 +3,7 @@
 Each connection's loop wakes on a half-second grid (freshness windows start on whole seconds),
 claims due jobs a batch at a time, asks upstream about a few batches at once, writes each answer
 as it lands and tells open pages which watchlists moved. The main thread keeps the set of loops
-in step with the configured connections and beats the heartbeat.
+in step with the configured connections, beats the heartbeat and prunes the store once an hour.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from jobsite.statuses.models import Watcher as Heartbeat
 from jobsite.statuses.services import job_statuses_ask_upstream, job_statuses_claim, job_statuses_release
 from jobsite.upstream.models import Connection
 from jobsite.watcher.interest import due_for_watcher
+from jobsite.watcher.prune import job_statuses_prune
 from jobsite.watchlists.services import watchlists_revise
 
 logger = logging.getLogger("jobsite.watcher")
@@ -32,6 +33,7 @@ logger = logging.getLogger("jobsite.watcher")
 TICK = 0.5  # seconds between looks for due jobs
 TICK_OFFSET = 0.02  # just past the grid, so a window that starts on the tick is already open
 CONCURRENT_BATCHES = 4  # upstream requests one connection's round has in flight at once
+PRUNE_EVERY = 3600.0  # seconds between prunes of the store, the first at start
 
 
 def default_name() -> str:
@@ -153,6 +155,7 @@ class Watch:
         self.stop = threading.Event()
         self._loops: dict[int, ConnectionLoop] = {}
         self._rounds: list[RoundResult] = []
+        self._next_prune = time.monotonic()
 
     def run(self) -> None:
         heartbeat = watchers.watcher_start(name=self.name)
@@ -167,6 +170,7 @@ class Watch:
                 except Exception:
                     logger.exception("Watcher %s could not reach the database; trying again", self.name)
                     connections.close_all()
+                self._prune_when_due()
                 self.stop.wait(watchers.BEAT_EVERY.total_seconds() / 2)
         finally:
             for loop in self._loops.values():
@@ -185,6 +189,19 @@ class Watch:
                     connection_id=connection_id, stop=self.stop, rounds=self._rounds
                 )
                 loop.start()
+
+    def _prune_when_due(self) -> None:
+        if time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + PRUNE_EVERY  # after a failure too: it can wait an hour
+        try:
+            statuses, changes = job_statuses_prune(now=timezone.now())
+        except Exception:
+            logger.exception("Watcher %s could not prune the store; trying again in an hour", self.name)
+            connections.close_all()
+            return
+        if statuses:
+            logger.info("Pruned %d job statuses nobody watches or wants, and %d state changes", statuses, changes)
 
     def _beat(self, heartbeat: Heartbeat) -> None:
         finished = []

@@ -212,8 +212,10 @@ def jobs_look_up(*, user, connection: Connection, job_ids: list[str]) -> tuple[l
             "Save them as a watchlist to follow more."
         )
     _quick_look_count(user=user, connection=connection, job_ids=job_ids)
-    job_statuses_ensure(connection=connection, job_ids=job_ids)
-    job_statuses_want(connection=connection, job_ids=job_ids, until=timezone.now() + QUICK_LOOK_INTEREST)
+    # Wanted first, then created (wanted) where missing: the prune never takes a wanted row away.
+    wanted_until = timezone.now() + QUICK_LOOK_INTEREST
+    job_statuses_want(connection=connection, job_ids=job_ids, until=wanted_until)
+    job_statuses_ensure(connection=connection, job_ids=job_ids, wanted_until=wanted_until)
     scope = JobStatus.objects.filter(connection=connection, job_id__in=job_ids)
     outcome = _for_page(connection=connection, scope=scope, max_age=timedelta(seconds=connection.poll_interval))
     by_id = {status.job_id: status for status in scope}

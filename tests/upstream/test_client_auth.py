@@ -1,5 +1,6 @@
 """The three ways to send the token: Bearer, raw key, and exchange of the key for a bearer token."""
 
+import base64
 import json
 import threading
 import time
@@ -10,6 +11,7 @@ from responses import matchers
 
 from jobsite.upstream.errors import BadResponse, TokenRejected, UpstreamHTTPError
 from tests.upstream.fakes import EXCHANGE_URL, STATUSES_URL, TOKEN, job_id, make_client, sent_json
+from tests.upstream.servers import answering, http_answer
 
 
 def statuses_for(bearer: str, **reply):
@@ -116,7 +118,16 @@ def test_it_maps_other_exchange_failures_like_any_request(rsps):
         make_client(auth_method="exchange").fetch([job_id(1)])
 
 
-@pytest.mark.parametrize("reply", [{"authenticated": False}, {"authenticated": True, "token": ""}, {"token": 7}])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        {"authenticated": False},
+        {"authenticated": True, "token": ""},
+        {"token": 7},
+        {"token": "two words"},  # no header could carry it
+        {"token": "t\u20ac1"},
+    ],
+)
 def test_it_reports_an_exchange_answer_without_a_token_as_unreadable(rsps, reply):
     rsps.post(EXCHANGE_URL, json=reply)
 
@@ -154,3 +165,25 @@ def test_it_keeps_the_exchanged_token_out_of_messages(rsps):
         make_client(auth_method="exchange").fetch([job_id(1)])
 
     assert "exchanged-secret-1" not in caught.value.message
+
+
+def test_it_keeps_the_exchanged_token_out_of_messages_in_base64_too(rsps):
+    add_exchanges(rsps, "exchanged-secret-1")
+    echoed = base64.b64encode(b"Bearer exchanged-secret-1").decode()
+    rsps.post(STATUSES_URL, status=500, json={"message": f"stale {echoed}"})
+
+    with pytest.raises(UpstreamHTTPError) as caught:
+        make_client(auth_method="exchange").fetch([job_id(1)])
+
+    assert echoed not in caught.value.message
+    assert "[token]" in caught.value.message
+
+
+def test_it_reports_a_token_no_header_can_carry_as_rejected():
+    with answering(http_answer(b"{}")) as url, pytest.raises(TokenRejected) as caught:
+        make_client(statuses_url=url, token="t€ken").fetch([job_id(1)])
+
+    assert caught.value.message == (
+        "The API token for “Production” has characters an HTTP header cannot carry. "
+        "An admin can update it in Connections."
+    )

@@ -111,3 +111,24 @@ def test_it_records_an_upstream_failure_releases_its_claims_and_backs_off(owner,
     end_back_off()
     assert watch_round(connection).asked == 3
     assert ConnectionHealth.objects.get(pk=connection.pk).kind == ""
+
+
+def test_a_round_that_cannot_store_an_answer_stops_and_backs_off(owner, connection, simulator, monkeypatch):
+    from django.db import DatabaseError
+
+    from jobsite.statuses import services
+
+    def failing_store(**kwargs):
+        raise DatabaseError("disk full")
+
+    connection.batch_size = 2
+    connection.save()
+    jobs = simulator.submit(lifecycle="stay_active", count=6)
+    watchlist_create(owner=owner, name="Nightly", connection=connection, poll_interval=1, job_ids=jobs)
+    monkeypatch.setattr(services, "_store_answer", failing_store)
+    result = watch_round(connection)
+    # Not again and again about the jobs it just released: the round ends and the back-off holds.
+    assert result.problem is not None and result.problem.kind == "not_stored"
+    assert result.requests <= 4  # the batches already in flight, no more
+    assert not JobStatus.objects.exclude(claimed_until=None).exists()
+    assert watch_round(connection).requests == 0
