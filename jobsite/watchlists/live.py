@@ -29,6 +29,9 @@ from jobsite.watchlists.models import Watchlist, WatchlistJob
 COMMIT_MARGIN = timedelta(seconds=2)
 # Sent with every refresh, 204s included: the oldest check among unfinished jobs (Unix seconds).
 CHECKED_HEADER = "X-Jobsite-Checked"
+# Sent with every refresh while upstream fails, 204s included: seconds to the next try, which
+# the banner counts down (most answers during an outage are 204s that re-render nothing).
+RETRY_HEADER = "X-Jobsite-Retry-In"
 # Every viewer of a list polls for that figure; it is worked out once a second per list.
 CHECKED_KEY = "jobsite:watchlist-checked:{}"
 CHECKED_REMEMBERED = 1

@@ -156,7 +156,7 @@ def watchlist_summary(*, watchlist: Watchlist) -> Summary:
 
 def watchlists_for_home(*, user) -> tuple[list[tuple[Watchlist, Summary]], list[tuple[Watchlist, Summary]]]:
     """(the user's own, those shared with them), each with per-state counts, in three queries."""
-    watchlists = list(watchlists_visible_to(user).select_related("connection", "owner"))
+    watchlists = list(watchlists_visible_to(user).select_related("connection", "connection__health", "owner"))
     summaries = _summaries(WatchlistJob.objects.filter(watchlist__in=[w.pk for w in watchlists]))
     own: list[tuple[Watchlist, Summary]] = []
     shared: list[tuple[Watchlist, Summary]] = []

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling, reswap
+from django_htmx.http import HttpResponseStopPolling
 
 from jobsite.http import HtmxHttpRequest
 from jobsite.statuses.health import Problem
@@ -24,9 +24,9 @@ from jobsite.watchlists.forms import (
     WatchlistCreateForm,
     WatchlistSettingsForm,
 )
-from jobsite.watchlists.live import CHECKED_HEADER, Answer, Cursor, live_view
+from jobsite.watchlists.live import CHECKED_HEADER, RETRY_HEADER, Answer, Cursor, live_view
 from jobsite.watchlists.models import Watchlist, WatchlistJob
-from jobsite.watchlists.templatetags.job_display import output_text
+from jobsite.watchlists.templatetags.job_display import output_size, output_text
 
 # Longer outputs are cut on screen (a browser chokes on megabytes of <pre>); the download is whole.
 OUTPUT_ON_SCREEN = 50_000
@@ -133,13 +133,18 @@ def watchlist_live(request: HttpRequest, pk: int) -> HttpResponse:
         del response["Content-Type"]
         response.xframe_options_exempt = True
     elif live.answer is Answer.WHOLE:
-        response = reswap(render(request, "watchlists/_live.html", context), "innerHTML")
+        response = render(request, "watchlists/_live.html", context)
+        # Morphed in (idiomorph's swap style, beyond django-htmx's reswap), so focus, typed text
+        # and open outputs survive a whole refresh.
+        response["HX-Reswap"] = "morph:innerHTML"
     else:
         response = render(request, "watchlists/_live_changes.html", context)
     if live.answer is not Answer.NOTHING and not live.keeps_polling:
         response.status_code = HttpResponseStopPolling.status_code
     if live.checked_at:
         response[CHECKED_HEADER] = str(int(live.checked_at.timestamp()))
+    if live.problem:
+        response[RETRY_HEADER] = str(live.problem.retry_in)
     return response
 
 
@@ -299,13 +304,13 @@ def watchlist_job_live(request: HttpRequest, pk: int, job_id: UUID) -> HttpRespo
 
 def _job_context(*, watchlist: Watchlist, job: WatchlistJob, problem: Problem | None = None) -> dict[str, Any]:
     """What the job page and its refresh show (templates/watchlists/_job_live.html)."""
-    output = output_text(job.status.output)
+    output = output_text(job.status.output, OUTPUT_ON_SCREEN + 1)
     return {
         "watchlist": watchlist,
         "job": job,
         "timeline": job_timeline(connection=watchlist.connection, job_id=job.status.job_id),
         "output": output[:OUTPUT_ON_SCREEN],
-        "output_size": len(output),
+        "output_size": output_size(job.status.output),
         "output_cut": len(output) > OUTPUT_ON_SCREEN,
         "problem": problem,  # upstream failing: the state shown is the last known one
     }

@@ -1,6 +1,6 @@
-// The live pages (a watchlist, a job), the parts only a browser can do: when to poll, the tab
-// title and icon, "updated N s ago", pausing, announcing changes to screen readers, and opt-in
-// notifications.
+// The live pages (a watchlist, a job, home), the parts only a browser can do: when to poll, the
+// tab title and icon, pausing, announcing changes to screen readers, and opt-in notifications.
+// How fresh the data is ("updated N s ago", the outage countdown) is static/js/freshness.js.
 (() => {
   // A state's colour from the palette static/css/site.css keeps (--state-<state>), in the
   // colour scheme the page shows; "" for a state it has no colour for.
@@ -10,7 +10,6 @@
 
   // A hidden tab polls this rarely: failures are still told about, just later.
   const HIDDEN_POLL_MS = 60_000;
-  let lastUpdate = Date.now();
   let lastPoll = Date.now();  // the page itself was fresh when it loaded
   window.jobsitePaused = false;
 
@@ -52,10 +51,6 @@
   const live = () => document.getElementById("live");
   const summary = () => document.getElementById("live-summary");
 
-  function timeText(when) {
-    return when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-  }
-
   function announce(text) {
     const announcer = document.getElementById("announcer");
     if (announcer) announcer.textContent = text;
@@ -65,6 +60,14 @@
     if (!("Notification" in window) || Notification.permission !== "granted") return;
     if (localStorage.getItem("jobsite-notify") !== "on") return;
     new Notification(title, { body, tag: "jobsite-" + title });
+  }
+
+  // While upstream fails (a problem banner or note on the page, templates/watchlists/_problem.html)
+  // the tab title starts with a warning sign, so a background tab says so too.
+  const FAILING = "⚠ ";
+  function reflectProblem() {
+    const base = document.title.startsWith(FAILING) ? document.title.slice(FAILING.length) : document.title;
+    document.title = (document.querySelector("[data-error-kind]") ? FAILING : "") + base;
   }
 
   // Title "(3 active, 1 failed) Nightly loads" and a favicon in the colour of the worst state.
@@ -116,18 +119,7 @@
   });
 
   document.addEventListener("htmx:afterRequest", (event) => {
-    const xhr = event.detail.xhr;
-    if (xhr?.status === 286) event.detail.elt.dataset.pollStopped = "true";
-    if (!xhr || !event.detail.successful) return;
-    lastUpdate = Date.now();
-    const checked = xhr.getResponseHeader("X-Jobsite-Checked");
-    if (checked) {
-      const when = new Date(Number(checked) * 1000);
-      for (const time of document.querySelectorAll("#live time[data-live]")) {
-        time.dateTime = when.toISOString();
-        time.textContent = timeText(when);
-      }
-    }
+    if (event.detail.xhr?.status === 286) event.detail.elt.dataset.pollStopped = "true";
   });
 
   // The job page: say when the job's state changes. Its state line is swapped with the rest of
@@ -147,6 +139,7 @@
     tellJobState();
     const wasDone = document.body.dataset.done === "true";
     reflectSummary();
+    reflectProblem();
     tellNewFailures();
     const done = summary()?.dataset.done === "true";
     document.body.dataset.done = String(done);
@@ -177,16 +170,9 @@
     }
   });
 
-  function tick() {
-    const ago = document.getElementById("updated-ago");
-    if (ago) {
-      const seconds = Math.round((Date.now() - lastUpdate) / 1000);
-      ago.textContent = window.jobsitePaused ? "paused" : `updated ${seconds} s ago`;
-    }
-  }
-
   document.addEventListener("DOMContentLoaded", () => {
     reflectSummary();
+    reflectProblem();
     tellJobState();  // the state the page opened with is no news
     tellNewFailures();  // sets the baseline: failures already there when the page opened are old news
     document.body.dataset.done = String(summary()?.dataset.done === "true");
@@ -195,6 +181,5 @@
       bell.setAttribute("aria-pressed", "true");
       bell.textContent = "Notifications on";
     }
-    setInterval(tick, 1000);
   });
 })();

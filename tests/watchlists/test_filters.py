@@ -38,7 +38,7 @@ def test_it_shows_only_the_chosen_states(owner_client, mixed):
 def test_its_chips_toggle_a_state_in_the_url_and_keep_their_counts(owner_client, mixed):
     watchlist, *_ = mixed
     html = page(owner_client, watchlist, state="failed")
-    assert 'href="?" hx-boost="true" aria-pressed="true">Failed <b>1</b>' in " ".join(html.split())  # click again: all
+    assert 'href="?" hx-boost="true" aria-current="true">Failed <b>1</b>' in " ".join(html.split())  # click again: all
     assert 'href="?state=active&amp;state=failed"' in html
     assert "Active <b>2</b>" in html  # counts are of the whole watchlist
 
@@ -72,7 +72,7 @@ def test_its_live_refresh_keeps_the_filter(owner_client, mixed, simulator):
     response = owner_client.get(reverse("watchlist_live", args=[watchlist.pk]), {"state": "active", "since": since})
     body = response.content.decode()
     # The finished job leaves a list filtered on "active": the whole list comes again.
-    assert response["HX-Reswap"] == "innerHTML"
+    assert response["HX-Reswap"] == "morph:innerHTML"
     assert rows(body) == 1 and f'id="job-{active[1]}"' in body
 
 

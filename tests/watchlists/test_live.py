@@ -91,7 +91,7 @@ def test_it_sends_the_whole_partial_without_a_usable_cursor(owner_client, make_w
     watchlist = make_watchlist(simulator.submit(lifecycle="stay_active", count=3))
     for since in (None, "garbage", "x|not-a-date"):
         response = live(owner_client, watchlist, since)
-        assert response["HX-Reswap"] == "innerHTML"
+        assert response["HX-Reswap"] == "morph:innerHTML"
         assert response.content.decode().count('<tr id="job-') == 3
 
 
@@ -100,7 +100,7 @@ def test_it_sends_the_whole_partial_after_the_watchlist_changed(owner_client, ma
     since = cursor_of(page_of(owner_client, watchlist))
     owner_client.post(reverse("watchlist_add_jobs", args=[watchlist.pk]), {"job_ids": new_ids(1)[0]})
     response = live(owner_client, watchlist, since)
-    assert response["HX-Reswap"] == "innerHTML"
+    assert response["HX-Reswap"] == "morph:innerHTML"
     assert response.content.decode().count('<tr id="job-') == 3
 
 
@@ -156,7 +156,7 @@ def test_it_keeps_last_known_states_and_explains_an_upstream_fault(
     response = live(owner_client, watchlist, since)
     page = response.content.decode()
     assert response.status_code == 200
-    assert response["HX-Reswap"] == "innerHTML"  # the problem changes every row: all again
+    assert response["HX-Reswap"] == "morph:innerHTML"  # the problem changes every row: all again
     assert 'role="alert"' in page
     assert words in page
     assert simulator.token not in page
@@ -207,7 +207,7 @@ def test_it_renders_a_1000_job_watchlist_a_page_at_a_time_in_bounded_queries(
 
 
 def test_it_answers_an_unchanged_1000_job_refresh_in_bounded_queries(
-    owner_client, make_watchlist, simulator, django_assert_max_num_queries
+    hour_ahead, owner_client, make_watchlist, simulator, django_assert_max_num_queries
 ):
     watchlist = make_watchlist(simulator.submit(lifecycle="stay_active", count=1000), poll_interval=60)
     since = cursor_of(live(owner_client, watchlist).content.decode())
