@@ -95,7 +95,7 @@ def test_its_session_pools_connections_and_never_retries_by_itself():
     assert isinstance(adapter, HTTPAdapter)
 
     assert adapter.max_retries.total == 0
-    assert adapter._pool_maxsize == 10
+    assert adapter.poolmanager.connection_pool_kw["maxsize"] == 10
 
 
 @pytest.mark.parametrize(
