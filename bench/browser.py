@@ -23,16 +23,8 @@ from dataclasses import dataclass, field
 
 from playwright.sync_api import Page, sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.machine import CHROMIUM, CHROMIUM_ARGS
+
 # Every state a job can move to from `active`, in turn; each change goes to a job not changed before.
 NEW_STATES = ("completed", "failed", "retry", "cancelled", "expired", "created")
 LOOK_EVERY_MS = 20
@@ -91,7 +83,7 @@ def watch_changes(
     rng = random.Random(7)
     watched = Watched()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.set_default_timeout(timeout * 1000)

@@ -130,12 +130,6 @@ def _group_exists(pgid: int) -> bool:
     return True
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
 def wait_for_port(port: int, child: Child, timeout: float = 30.0) -> None:
     """Until something accepts connections on HOST:port; fails early if the child exits."""
     deadline = time.monotonic() + timeout

@@ -29,10 +29,11 @@ import redis
 import requests
 
 from bench import pages
-from bench.processes import HOST, Child, ChildFailed, CpuGroup, free_port, running, wait_for_port
+from bench.processes import HOST, Child, ChildFailed, CpuGroup, running, wait_for_port
 from bench.upstream import ARGV as UPSTREAM_ARGV
 from bench.upstream import TOKEN_VARIABLE as UPSTREAM_TOKEN_VARIABLE
 from bench.upstream import Upstream
+from tests.machine import free_port
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 WATCH_COMMAND = PROJECT_DIR / "jobsite" / "watcher" / "management" / "commands" / "watch.py"

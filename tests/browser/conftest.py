@@ -11,17 +11,8 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path(os.environ.get("JOBSITE_CHROMIUM", "/usr/bin/chromium"))
-# Chromium's own background traffic is refused on a closed network; keep it quiet.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.machine import CHROMIUM, CHROMIUM_ARGS
+
 # Tests never write tracked files: screenshots land in an ignored folder unless asked for
 # elsewhere (CONTRIBUTING.md: JOBSITE_SCREENSHOTS_DIR=docs/screenshots refreshes the README's).
 SCREENSHOTS = Path(
