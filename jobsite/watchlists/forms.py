@@ -8,12 +8,20 @@ from django.db.models import Q
 from jobsite.upstream.models import Connection
 from jobsite.watchlists.models import Visibility, Watchlist
 from jobsite.watchlists.parsing import ParsedIds, extract_job_ids
+from jobsite.watchlists.selectors import watchlist_name_taken
 
 POLL_INTERVAL_HELP = "Seconds between refreshes (whole number, at least 1)."
 JOB_IDS_HELP = (
     "Paste anything that contains job IDs: a list, a JSON answer, log lines. "
     "jobsite picks out the UUIDs and ignores the rest."
 )
+
+
+def _unique_name(name: str, *, owner, other_than: Watchlist | None = None) -> str:
+    """Watchlist names are unique per owner, whatever their case: two "Nightly loads" confuse."""
+    if watchlist_name_taken(owner=owner, name=name, other_than=other_than):
+        raise forms.ValidationError(f"You already have a watchlist named “{name}”. Choose another name.")
+    return name
 
 
 class JobIdsField(forms.CharField):
@@ -51,6 +59,19 @@ class WatchlistCreateForm(forms.Form):
     )
     job_ids = JobIdsField()
 
+    def __init__(self, *args, owner=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        connection = self.fields["connection"]
+        assert isinstance(connection, forms.ModelChoiceField)
+        if Connection.objects.count() > 1:
+            # No silent default among several: the first alphabetically may be the wrong one.
+            connection.empty_label = "Choose a connection"
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        return _unique_name(name, owner=self.owner) if self.owner is not None else name
+
 
 class SharedGroupsField(forms.ModelMultipleChoiceField):
     """The groups a watchlist is shared with; any its owner has left say so."""
@@ -75,6 +96,9 @@ class WatchlistSettingsForm(forms.ModelForm):
         }
         widgets = {"visibility": forms.RadioSelect, "shared_groups": forms.CheckboxSelectMultiple}
         field_classes = {"shared_groups": SharedGroupsField}
+
+    def clean_name(self) -> str:
+        return _unique_name(self.cleaned_data["name"], owner=self.instance.owner, other_than=self.instance)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -100,6 +100,12 @@ def watchlist_get_for_owner(*, user, pk: int) -> Watchlist:
     return watchlist
 
 
+def watchlist_name_taken(*, owner, name: str, other_than: Watchlist | None = None) -> bool:
+    """Whether the owner already has a watchlist of that name, whatever its case."""
+    same = Watchlist.objects.filter(owner=owner, name__iexact=name.strip())
+    return (same.exclude(pk=other_than.pk) if other_than else same).exists()
+
+
 def watchlist_jobs_listed(*, watchlist: Watchlist, job_filter: JobFilter) -> QuerySet[WatchlistJob]:
     """The jobs a view of the watchlist lists, with their store rows, in the view's order."""
     return job_filter.ordered(watchlist.jobs.select_related("status"))

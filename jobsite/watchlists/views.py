@@ -80,7 +80,7 @@ def quick_look(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def watchlist_new(request: HttpRequest) -> HttpResponse:
-    form = WatchlistCreateForm(request.POST or None)
+    form = WatchlistCreateForm(request.POST or None, owner=request.user)
     if request.method == "POST" and form.is_valid():
         parsed = form.cleaned_data["job_ids"]
         try:
