@@ -282,18 +282,25 @@ def emptied_redis() -> Iterator[str]:
             client.close()
 
 
-def manage(env: dict[str, str], *args: str) -> None:
+def _run_python(env: dict[str, str], args: list[str], *, what: str, stdin: str | None = None) -> str:
+    """Run a Python step of the set-up in the project folder; its output, or SetupFailed."""
     done = subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=PROJECT_DIR,
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     if done.returncode:
-        raise SetupFailed(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+        raise SetupFailed(f"{what} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    _run_python(env, ["manage.py", *args], what=f"manage.py {' '.join(args)}")
 
 
 def seed(
@@ -307,19 +314,8 @@ def seed(
         "poll_interval": poll_interval,
         "watchlists": job_ids,
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.seed"],
-        cwd=PROJECT_DIR,
-        env=env,
-        input=json.dumps(spec),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode:
-        raise SetupFailed(f"seeding the site failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.splitlines()[-1])
+    output = _run_python(env, ["-m", "bench.seed"], what="seeding the site", stdin=json.dumps(spec))
+    return json.loads(output.splitlines()[-1])
 
 
 def loopback_session() -> requests.Session:

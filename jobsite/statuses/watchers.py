@@ -62,8 +62,7 @@ def watchers_alive() -> bool:
 
 def watcher_last_seen() -> datetime | None:
     """When any watcher last beat; None if none ever ran."""
-    latest = Watcher.objects.order_by("-seen_at").values_list("seen_at", flat=True).first()
-    return latest
+    return Watcher.objects.order_by("-seen_at").values_list("seen_at", flat=True).first()
 
 
 def forget() -> None:
